@@ -1,0 +1,3 @@
+from faultbox.cli import main
+
+main()

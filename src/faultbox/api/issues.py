@@ -1,0 +1,161 @@
+"""Issue and event read endpoints."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
+from faultbox.api.auth import Principal, engine_of, require
+from faultbox.api.projects import visible_project
+from faultbox.query.cursor import BadCursor
+from faultbox.query.events import get_event, list_events
+from faultbox.query.issues import LEVELS, SORTS, STATUSES, IssueFilters, get_issue, list_issues
+from faultbox.query.timefmt import parse_time
+from faultbox.store.db import read_connection
+
+router = APIRouter(prefix="/api/v1", tags=["issues and events"])
+EventReader = Annotated[Principal, Depends(require("event:read"))]
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size")]
+_EVENT_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _time(value: str | None, name: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        raise HTTPException(400, f"{name}: {exc}") from None
+
+
+def _choice(value: str | None, allowed: tuple[str, ...] | dict[str, Any], name: str) -> None:
+    if value is not None and value not in allowed:
+        raise HTTPException(400, f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+@router.get("/projects/{slug}/issues")
+def project_issues(
+    request: Request,
+    slug: str,
+    principal: EventReader,
+    status: str | None = None,
+    level: str | None = None,
+    environment: str | None = None,
+    release: str | None = None,
+    service: str | None = None,
+    since: Annotated[str | None, Query(description="ISO 8601 or epoch seconds")] = None,
+    until: Annotated[str | None, Query(description="ISO 8601 or epoch seconds")] = None,
+    query: Annotated[str | None, Query(description="Text in the title or culprit")] = None,
+    sort: str = "last_seen",
+    cursor: str | None = None,
+    limit: Limit = 50,
+) -> dict[str, Any]:
+    _choice(status, STATUSES, "status")
+    _choice(level, LEVELS, "level")
+    _choice(sort, SORTS, "sort")
+    project = visible_project(request, principal, slug)
+    filters = IssueFilters(
+        status=status,
+        level=level,
+        environment=environment,
+        release=release,
+        service=service,
+        since=_time(since, "since"),
+        until=_time(until, "until"),
+        text=query,
+    )
+    with read_connection(engine_of(request)) as conn:
+        try:
+            data, next_cursor = list_issues(
+                conn, project.id, filters, sort=sort, cursor=cursor, limit=limit
+            )
+        except BadCursor as exc:
+            raise HTTPException(400, str(exc)) from None
+    return {"data": data, "next_cursor": next_cursor}
+
+
+def _visible_issue(request: Request, principal: Principal, issue_id: int) -> dict[str, Any]:
+    with read_connection(engine_of(request)) as conn:
+        issue = get_issue(conn, issue_id)
+    if issue is None or issue["project_id"] not in principal.project_ids:
+        raise HTTPException(404, f"no issue {issue_id}")
+    return issue
+
+
+@router.get("/issues/{issue_id}")
+def issue_detail(request: Request, issue_id: int, principal: EventReader) -> dict[str, Any]:
+    return _visible_issue(request, principal, issue_id)
+
+
+@router.get("/issues/{issue_id}/events")
+def issue_events(
+    request: Request,
+    issue_id: int,
+    principal: EventReader,
+    since: str | None = None,
+    until: str | None = None,
+    full: bool = False,
+    cursor: str | None = None,
+    limit: Limit = 50,
+) -> dict[str, Any]:
+    _visible_issue(request, principal, issue_id)
+    return _events_page(request, issue_id=issue_id, since=since, until=until, full=full,
+                        cursor=cursor, limit=limit)
+
+
+@router.get("/projects/{slug}/events")
+def project_events(
+    request: Request,
+    slug: str,
+    principal: EventReader,
+    since: str | None = None,
+    until: str | None = None,
+    full: bool = False,
+    cursor: str | None = None,
+    limit: Limit = 50,
+) -> dict[str, Any]:
+    project = visible_project(request, principal, slug)
+    return _events_page(request, project_id=project.id, since=since, until=until, full=full,
+                        cursor=cursor, limit=limit)
+
+
+def _events_page(
+    request: Request,
+    *,
+    project_id: int | None = None,
+    issue_id: int | None = None,
+    since: str | None,
+    until: str | None,
+    full: bool,
+    cursor: str | None,
+    limit: int,
+) -> dict[str, Any]:
+    with read_connection(engine_of(request)) as conn:
+        try:
+            data, next_cursor = list_events(
+                conn,
+                project_id=project_id,
+                issue_id=issue_id,
+                since=_time(since, "since"),
+                until=_time(until, "until"),
+                cursor=cursor,
+                limit=limit,
+                full=full,
+            )
+        except BadCursor as exc:
+            raise HTTPException(400, str(exc)) from None
+    return {"data": data, "next_cursor": next_cursor}
+
+
+@router.get("/events/{event_id}")
+def event_detail(request: Request, event_id: str, principal: EventReader) -> dict[str, Any]:
+    normalized = event_id.replace("-", "").lower()
+    if not _EVENT_ID.match(normalized):
+        raise HTTPException(400, "event_id must be 32 hex digits (a UUID)")
+    with read_connection(engine_of(request)) as conn:
+        event = get_event(conn, normalized, set(principal.project_ids))
+    if event is None:
+        raise HTTPException(404, f"no event {normalized}")
+    return event

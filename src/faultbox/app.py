@@ -1,0 +1,121 @@
+"""create_app(settings): mounts ingest and the API; the lifespan opens db, queue, worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from faultbox import __version__
+from faultbox.api import issues as issues_api
+from faultbox.api import projects as projects_api
+from faultbox.config import Settings
+from faultbox.digest.worker import DigestWorker
+from faultbox.ingest.accept import IngestContext
+from faultbox.ingest.keys import KeyCache
+from faultbox.ingest.outcomes import OutcomeCounter
+from faultbox.ingest.routes import routes as ingest_routes
+from faultbox.queue import open_queue
+from faultbox.store.db import open_engine, write_transaction
+from faultbox.store.outcomes import add_outcomes
+
+log = logging.getLogger(__name__)
+
+_FLUSH_SECONDS = 2.0
+
+
+def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = open_engine(settings.database_url)
+        queue = open_queue(settings)
+        outcomes = OutcomeCounter()
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.queue = queue
+        app.state.ingest = IngestContext(settings, queue, KeyCache(engine), outcomes)
+        worker = DigestWorker(
+            engine,
+            queue,
+            batch_size=settings.digest_batch_size,
+            max_attempts=settings.digest_max_attempts,
+        )
+        app.state.worker = worker if run_worker else None
+        if run_worker:
+            worker.start()
+        flusher = asyncio.create_task(_flush_outcomes_forever(app))
+        try:
+            yield
+        finally:
+            flusher.cancel()
+            if run_worker:
+                # Drain what was acknowledged so a graceful stop leaves nothing queued.
+                await asyncio.to_thread(worker.stop)
+            await asyncio.to_thread(_flush_outcomes, app)
+            queue.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Faultbox",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs",
+        description=(
+            "Query API. Authenticate with `Authorization: Bearer <token>` "
+            "(create one with `faultbox token create`)."
+        ),
+    )
+    app.include_router(projects_api.router)
+    app.include_router(issues_api.router)
+    app.router.routes.extend(ingest_routes)
+    app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/readyz", readyz, methods=["GET"], include_in_schema=False)
+    return app
+
+
+async def healthz() -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    checks: dict[str, str] = {}
+    try:
+        with request.app.state.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means not ready; say which
+        checks["database"] = f"error: {exc}"
+    worker = request.app.state.worker
+    if worker is not None:
+        checks["worker"] = "ok" if worker.is_alive() else "error: digest worker stopped"
+    checks["queue_depth"] = str(request.app.state.queue.depth())
+    ready = all(not v.startswith("error") for v in checks.values())
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+async def _flush_outcomes_forever(app: FastAPI) -> None:
+    while True:
+        await asyncio.sleep(_FLUSH_SECONDS)
+        await asyncio.to_thread(_flush_outcomes, app)
+
+
+def _flush_outcomes(app: FastAPI) -> None:
+    counter: OutcomeCounter = app.state.ingest.outcomes
+    counts = counter.drain()
+    if not counts:
+        return
+    try:
+        with write_transaction(app.state.engine) as conn:
+            add_outcomes(conn, counts)
+    except Exception as exc:
+        log.warning("could not record outcomes, keeping them for the next flush: %s", exc)
+        counter.restore(counts)

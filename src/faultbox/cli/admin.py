@@ -1,0 +1,228 @@
+"""createuser, project, token and deadletter commands."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from typing import Any
+
+import click
+
+from faultbox.accounts.passwords import WeakPassword, hash_password
+from faultbox.accounts.scopes import ROLES, ScopeError, allowed_scopes, parse_scopes
+from faultbox.query.dsn import dsn_for
+from faultbox.cli.common import CommandError, emit, json_option, migrated_engine, settings_from, settings_options
+from faultbox.queue import open_queue
+from faultbox.queue.base import IngestMeta, NewMessage
+from faultbox.store.accounts import (
+    DEFAULT_TEAM,
+    add_member,
+    create_token,
+    create_user,
+    ensure_team,
+    get_user_by_email,
+    user_roles,
+)
+from faultbox.store.db import read_connection, write_transaction
+from faultbox.store.deadletter import list_dead_letters, take_dead_letter
+from faultbox.store.projects import create_project, get_project, list_projects
+
+
+@click.command()
+@click.option("--email", required=True, help="Login email.")
+@click.option("--password", default=None, help="Password (or --password-stdin).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--superuser", is_flag=True, help="Sees and may change everything.")
+@click.option("--team", default=DEFAULT_TEAM, show_default=True, help="Team to join.")
+@click.option("--role", type=click.Choice(ROLES), default="member", show_default=True)
+@json_option
+@settings_options
+def createuser(
+    email: str,
+    password: str | None,
+    password_stdin: bool,
+    superuser: bool,
+    team: str,
+    role: str,
+    as_json: bool,
+    **overrides: Any,
+) -> None:
+    """Create a user."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        raise CommandError("give --password or --password-stdin")
+    if "@" not in email or len(email) > 254:
+        raise CommandError(f"--email: {email!r} is not an email address")
+    try:
+        password_hash = hash_password(password)
+    except WeakPassword as exc:
+        raise CommandError(f"--password: {exc}") from None
+    engine = migrated_engine(settings_from(**overrides))
+    with write_transaction(engine) as conn:
+        user = create_user(conn, email=email, password_hash=password_hash, is_superuser=superuser)
+        team_id = ensure_team(conn, team)
+        add_member(conn, team_id=team_id, user_id=user.id, role="owner" if superuser else role)
+    emit(
+        {"id": user.id, "email": user.email, "superuser": superuser, "team": team, "role": role},
+        as_json,
+        f"created user {user.email}",
+    )
+
+
+@click.group()
+def project() -> None:
+    """Create and list projects, print DSNs."""
+
+
+@project.command("create")
+@click.argument("name")
+@click.option("--team", default=DEFAULT_TEAM, show_default=True, help="Owning team.")
+@json_option
+@settings_options
+def project_create(name: str, team: str, as_json: bool, **overrides: Any) -> None:
+    """Create a project and print its DSN."""
+    settings = settings_from(**overrides)
+    engine = migrated_engine(settings)
+    with write_transaction(engine) as conn:
+        created = create_project(conn, name=name, team_id=ensure_team(conn, team))
+    dsn = dsn_for(settings.public_url, created)
+    emit(
+        {"id": created.id, "slug": created.slug, "dsn": dsn},
+        as_json,
+        f"created project {created.slug} (id {created.id})\nDSN: {dsn}",
+    )
+
+
+@project.command("list")
+@json_option
+@settings_options
+def project_list(as_json: bool, **overrides: Any) -> None:
+    """List projects."""
+    settings = settings_from(**overrides)
+    with read_connection(migrated_engine(settings)) as conn:
+        projects = list_projects(conn)
+    data = [
+        {"id": p.id, "slug": p.slug, "name": p.name, "team": p.team_slug,
+         "dsn": dsn_for(settings.public_url, p)}
+        for p in projects
+    ]
+
+    def table() -> None:
+        for p in data:
+            click.echo(f"{p['id']:>4}  {p['slug']:<24} {p['team']:<12} {p['dsn']}")
+
+    emit(data, as_json, table)
+
+
+@project.command("dsn")
+@click.argument("name")
+@json_option
+@settings_options
+def project_dsn(name: str, as_json: bool, **overrides: Any) -> None:
+    """Print a project's DSN (NAME is the slug or the name)."""
+    settings = settings_from(**overrides)
+    with read_connection(migrated_engine(settings)) as conn:
+        matches = [p for p in list_projects(conn) if name in (p.slug, p.name)]
+        found = matches[0] if matches else get_project(conn, name)
+    dsn = dsn_for(settings.public_url, found)
+    emit({"id": found.id, "slug": found.slug, "dsn": dsn}, as_json, str(dsn))
+
+
+@click.group()
+def token() -> None:
+    """API tokens for the REST API."""
+
+
+@token.command("create")
+@click.option("--email", required=True, help="The user the token acts for.")
+@click.option(
+    "--scopes",
+    multiple=True,
+    help="Scopes, e.g. 'project:read event:read' (default: all the user's role allows).",
+)
+@click.option("--label", default="", help="A note to recognise the token by.")
+@json_option
+@settings_options
+def token_create(
+    email: str, scopes: tuple[str, ...], label: str, as_json: bool, **overrides: Any
+) -> None:
+    """Create an API token; it is printed once and only its hash is kept."""
+    engine = migrated_engine(settings_from(**overrides))
+    with write_transaction(engine) as conn:
+        user = get_user_by_email(conn, email)
+        allowed = allowed_scopes(is_superuser=user.is_superuser, roles=user_roles(conn, user.id))
+        try:
+            chosen = parse_scopes(list(scopes), allowed)
+        except ScopeError as exc:
+            raise CommandError(f"--scopes: {exc}") from None
+        secret = create_token(conn, user_id=user.id, scopes=chosen, label=label)
+    emit(
+        {"token": secret, "scopes": chosen},
+        as_json,
+        f"{secret}\n(scopes: {' '.join(chosen)}; shown once — store it now)",
+    )
+
+
+@click.group()
+def deadletter() -> None:
+    """Events the digest could not process."""
+
+
+@deadletter.command("list")
+@click.option("--limit", default=100, show_default=True)
+@json_option
+@settings_options
+def deadletter_list(limit: int, as_json: bool, **overrides: Any) -> None:
+    """List dead letters, newest first, with the reason."""
+    with read_connection(migrated_engine(settings_from(**overrides))) as conn:
+        letters = list_dead_letters(conn, limit)
+
+    def table() -> None:
+        for d in letters:
+            click.echo(f"{d['id']:>6}  {d['event_id']}  {d['kind']:<14} {d['reason']}")
+
+    emit(letters, as_json, table)
+
+
+@deadletter.command("retry")
+@click.argument("letter_id", type=int)
+@json_option
+@settings_options
+def deadletter_retry(letter_id: int, as_json: bool, **overrides: Any) -> None:
+    """Put a dead letter back on the queue (after a fix)."""
+    settings = settings_from(**overrides)
+    engine = migrated_engine(settings)
+    queue = open_queue(settings)
+    try:
+        with write_transaction(engine) as conn:
+            letter = take_dead_letter(conn, letter_id)
+            if letter is None:
+                raise CommandError(f"no dead letter {letter_id}")
+            meta = letter.meta or {}
+            message = NewMessage(
+                project_id=int(letter.project_id or 0),
+                kind=letter.kind,
+                event_id=letter.event_id or "",
+                received_at=_now(),
+                payload=letter.payload,
+                meta=IngestMeta(
+                    client_ip=_opt_str(meta.get("client_ip")),
+                    user_agent=_opt_str(meta.get("user_agent")),
+                ),
+            )
+            asyncio.run(queue.put_many([message]))
+    finally:
+        queue.close()
+    emit({"requeued": letter_id}, as_json, f"dead letter {letter_id} queued again")
+
+
+def _opt_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _now() -> float:
+    return time.time()
+
+

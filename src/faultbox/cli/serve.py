@@ -1,0 +1,91 @@
+"""serve, worker and migrate."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+import click
+import uvicorn
+
+from faultbox.app import create_app
+from faultbox.cli.bootstrap import bootstrap
+from faultbox.cli.common import CommandError, emit, json_option, migrated_engine, settings_from, settings_options
+from faultbox.digest.worker import DigestWorker
+from faultbox.queue import open_queue
+from faultbox.store import migrate as migrations
+from faultbox.store.db import open_engine
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on (env FAULTBOX_HOST).")
+@click.option("--port", default=None, help="Port (env FAULTBOX_PORT, default 8000).")
+@click.option("--no-worker", is_flag=True, help="Do not run the digest worker in this process.")
+@settings_options
+def serve(no_worker: bool, **overrides: Any) -> None:
+    """Run the API, ingest and (by default) the digest worker in one process."""
+    settings = settings_from(**overrides)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine = migrated_engine(settings)
+    lines = bootstrap(engine, settings)
+    engine.dispose()
+    click.echo(f"Faultbox is running at {settings.public_url}/  (data in {settings.data_dir})")
+    for line in lines:
+        click.echo(line)
+    config = uvicorn.Config(
+        create_app(settings, run_worker=not no_worker),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=15,
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:
+        raise CommandError(f"could not listen on {settings.host}:{settings.port}")
+
+
+@click.command()
+@settings_options
+def worker(**overrides: Any) -> None:
+    """Run only the digest worker (for `serve --no-worker` deployments)."""
+    settings = settings_from(**overrides)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine = migrated_engine(settings)
+    queue = open_queue(settings)
+    digest = DigestWorker(
+        engine, queue, batch_size=settings.digest_batch_size, max_attempts=settings.digest_max_attempts
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    digest.start()
+    click.echo("digest worker running; Ctrl-C to stop")
+    stop.wait()
+    digest.stop()
+    queue.close()
+
+
+@click.command()
+@click.option("--check", is_flag=True, help="Exit 1 if the database is not at the latest revision.")
+@json_option
+@settings_options
+def migrate(check: bool, as_json: bool, **overrides: Any) -> None:
+    """Create or upgrade the database schema."""
+    settings = settings_from(**overrides)
+    engine = open_engine(settings.database_url)
+    head = migrations.head_revision()
+    if check:
+        current = migrations.current_revision(engine)
+        data = {"current": current, "head": head, "up_to_date": current == head}
+        emit(data, as_json, f"database at {current}, latest is {head}")
+        if current != head:
+            raise SystemExit(1)
+        return
+    engine = migrated_engine(settings)
+    emit({"revision": head}, as_json, f"database migrated to {head}")

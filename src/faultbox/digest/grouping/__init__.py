@@ -1,0 +1,101 @@
+"""Grouping: which issue an event belongs to.
+
+Algorithms are versioned; the version id is stored with every hash, so a new
+algorithm can be introduced beside the old one instead of silently splitting
+existing issues.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from faultbox.digest.grouping.fingerprint import (
+    apply_fingerprint,
+    default_components,
+    frame_display,
+    innermost_in_app,
+    leaf_exceptions,
+    pick_thread,
+)
+from faultbox.digest.grouping.in_app import InAppRules, is_in_app
+from faultbox.digest.grouping.templating import template_message
+from faultbox.model import Event, Grouping
+
+__all__ = [
+    "DEFAULT_VERSION",
+    "GROUPING_VERSIONS",
+    "InAppRules",
+    "compute_grouping",
+    "is_in_app",
+    "template_message",
+]
+
+MAX_TITLE = 200
+UNLABELED = "<unlabeled event>"
+
+GroupingFn = Callable[[Event, "InAppRules | None"], Grouping]
+
+
+def hash_components(components: list[str] | tuple[str, ...]) -> str:
+    """blake2b-128 over length-prefixed parts: no separator can make two lists collide."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in components:
+        data = part.encode("utf-8", "surrogatepass")
+        digest.update(b"%d:" % len(data))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def _shorten(text: str) -> str:
+    line = text.strip().split("\n", 1)[0].strip()
+    return line if len(line) <= MAX_TITLE else line[: MAX_TITLE - 1].rstrip() + "…"
+
+
+def title_of(event: Event) -> str:
+    leaves = leaf_exceptions(event.exceptions)
+    if leaves:
+        main = leaves[-1].exc
+        value = _shorten(main.value) if main.value else ""
+        if main.type and value:
+            return f"{_shorten(main.type)}: {value}"
+        if main.type or value:
+            return _shorten(main.type or value)
+    for text in (event.message, event.message_template):
+        if text and text.strip():
+            return _shorten(text)
+    return UNLABELED
+
+
+def culprit_of(event: Event, rules: InAppRules | None) -> str | None:
+    stacks = [leaf.frames for leaf in reversed(leaf_exceptions(event.exceptions))]
+    thread = pick_thread(event.threads)
+    if thread is not None:
+        stacks.append(thread.frames)
+    for frames in stacks:
+        frame = innermost_in_app(frames, event.platform, rules)
+        if frame is not None:
+            return frame_display(frame)
+    return event.transaction or None
+
+
+def _compute_v1(event: Event, rules: InAppRules | None) -> Grouping:
+    components = tuple(apply_fingerprint(event.fingerprint, default_components(event, rules)))
+    return Grouping(
+        hash=hash_components(components),
+        version="v1",
+        title=title_of(event),
+        culprit=culprit_of(event, rules),
+        components=components,
+    )
+
+
+GROUPING_VERSIONS: dict[str, GroupingFn] = {"v1": _compute_v1}
+DEFAULT_VERSION = "v1"
+
+
+def compute_grouping(
+    event: Event, *, in_app_rules: InAppRules | None = None, version: str = DEFAULT_VERSION
+) -> Grouping:
+    """Group an event with the given algorithm version (a KeyError for an unknown one)."""
+    return GROUPING_VERSIONS[version](event, in_app_rules)

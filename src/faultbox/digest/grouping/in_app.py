@@ -1,0 +1,81 @@
+"""Is a stack frame the application's own code, or a library / runtime frame?"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from faultbox.model import Frame
+
+
+@dataclass(frozen=True, slots=True)
+class InAppRules:
+    """Per-project overrides: module or path prefixes forced in or out of the app.
+
+    A rule matches a frame's module, filename or abs_path by plain prefix; when
+    both lists match, the longer (more specific) prefix wins, ``exclude`` on a tie.
+    """
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+_LIBRARY_PATH_RE = re.compile(
+    r"(?:^|[/\\])(?:site-packages|dist-packages|node_modules|vendor|bower_components"
+    r"|\.venv|venv|\.cargo|go/pkg/mod|gems|Pods|Carthage)[/\\]"
+    r"|(?:^|[/\\])lib[/\\]python\d(?:\.\d+)?[/\\]"
+    r"|^<frozen |^\[native code\]$|^native$|^node:|^internal/"
+    r"|(?:^|/)usr/(?:local/)?lib/|(?:^|/)usr/(?:local/)?go/src/|(?:^|/)libexec/src/"
+    r"|^/lib/|^/System/Library/|^[a-z]:[/\\]windows[/\\]",
+    re.IGNORECASE,
+)
+_LIBRARY_MODULE_RE = re.compile(
+    r"^(?:java|javax|jdk|sun|com\.sun|kotlin|kotlinx|android|androidx|dalvik|libcore"
+    r"|scala|System|Microsoft|Mono|Windows|UIKit|Foundation|CoreFoundation|libsystem_"
+    r"|libdispatch|libobjc)(?:[.$/_]|$)"
+)
+# Go's standard library is the import paths without a dot in their first element.
+_GO_STDLIB_RE = re.compile(r"^[a-z0-9]+(?:/[a-z0-9_]+)*$")
+
+
+def _rule_verdict(frame: Frame, rules: InAppRules) -> bool | None:
+    best_len = -1
+    verdict: bool | None = None
+    names = [name for name in (frame.module, frame.filename, frame.abs_path) if name]
+    for in_app, prefixes in ((True, rules.include), (False, rules.exclude)):
+        for prefix in prefixes:
+            if prefix and len(prefix) >= best_len and any(n.startswith(prefix) for n in names):
+                if len(prefix) > best_len or not in_app:
+                    best_len = len(prefix)
+                    verdict = in_app
+    return verdict
+
+
+def _is_go(frame: Frame, platform: str) -> bool:
+    if (frame.platform or platform) == "go":
+        return True
+    path = frame.abs_path or frame.filename or ""
+    return path.endswith(".go")
+
+
+def is_in_app(frame: Frame, platform: str, rules: InAppRules | None = None) -> bool:
+    """Project rule, else the SDK's own flag, else path and module heuristics."""
+    if rules is not None and (rules.include or rules.exclude):
+        verdict = _rule_verdict(frame, rules)
+        if verdict is not None:
+            return verdict
+    if frame.in_app is not None:
+        return frame.in_app
+    for path in (frame.abs_path, frame.filename, frame.package):
+        if path and _LIBRARY_PATH_RE.search(path):
+            return False
+    module = frame.module
+    if module:
+        if _LIBRARY_MODULE_RE.match(module):
+            return False
+        if _is_go(frame, platform) and module != "main" and _GO_STDLIB_RE.match(module):
+            return False
+    function = frame.function
+    if function and function == "[native code]":
+        return False
+    return bool(frame.abs_path or frame.filename or module or function)

@@ -1,0 +1,149 @@
+"""Native ``/api/v1/errors`` payload → :class:`faultbox.model.Event`.
+
+Ingest has already validated the camelCase fields, so this is a plain mapping onto
+the Sentry-shaped model, with the free-text ``stackTrace`` parsed into frames so
+native errors group like SDK-reported ones.  Defensive about types all the same:
+the worker must never crash on a message that passed validation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faultbox.digest.normalize import (
+    MAX_FUTURE,
+    MAX_MESSAGE,
+    MAX_TAG,
+    MIN_TIMESTAMP,
+    NormalizeError,
+    normalize_level,
+    parse_timestamp,
+)
+from faultbox.digest.stacktrace_text import parse_stack_trace
+from faultbox.model import JSON, Event, ExceptionValue, Level
+from faultbox.queue.base import IngestMeta
+
+_TAG_FIELDS = (
+    ("error_code", "errorCode"),
+    ("app_id", "appId"),
+    ("source_type", "sourceType"),
+    ("service", "serviceName"),
+    ("session_id", "sessionId"),
+    ("status_code", "responseStatusCode"),
+)
+
+
+def _text(value: Any, limit: int = MAX_MESSAGE) -> str | None:
+    if value is None or isinstance(value, dict | list) or value == "":
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return text[:limit]
+
+
+def _context(value: Any, key: str) -> JSON | None:
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if v is not None} or None
+    text = _text(value, MAX_TAG)
+    return {key: text} if text else None
+
+
+def _exceptions(
+    payload: dict[str, Any], hint: str | None
+) -> tuple[str, tuple[ExceptionValue, ...]]:
+    error_type = _text(payload.get("errorType"), 512)
+    message = _text(payload.get("message"))
+    stack = payload.get("stackTrace")
+    if not isinstance(stack, str) or not stack.strip():
+        exc = ExceptionValue(type=error_type, value=message)
+        return hint or "other", (exc,) if error_type or message else ()
+    parsed = parse_stack_trace(stack, platform_hint=hint)
+    *causes, last = parsed.exceptions
+    type_, module = error_type or last.type, last.module if not error_type else None
+    if error_type and last.type:
+        if error_type == last.type:
+            module = last.module
+        elif last.module and error_type == f"{last.module}.{last.type}":
+            type_, module = last.type, last.module  # the same class, split as the SDKs do
+    main = ExceptionValue(
+        type=type_, value=message or last.value, module=module, frames=last.frames
+    )
+    platform = parsed.platform if parsed.platform != "other" else hint or "other"
+    return platform, (*causes, main)
+
+
+def native_to_event(
+    payload: dict[str, Any],
+    *,
+    project_id: int,
+    event_id: str,
+    received_at: float,
+    meta: IngestMeta,
+) -> Event:
+    if not isinstance(payload, dict):
+        raise NormalizeError(f"error payload must be a JSON object, got {type(payload).__name__}")
+    g = payload.get
+    source_type = _text(g("sourceType"), MAX_TAG) or ""
+    frontend = source_type.startswith("frontend")
+    platform, exceptions = _exceptions(payload, "javascript" if frontend else None)
+
+    timestamp = parse_timestamp(g("occurredAt"))
+    if timestamp is not None and meta.sent_at is not None:
+        timestamp += received_at - meta.sent_at
+    if timestamp is None or not MIN_TIMESTAMP < timestamp < received_at + MAX_FUTURE:
+        timestamp = received_at
+
+    tags = {tag: text for tag, field in _TAG_FIELDS if (text := _text(g(field), MAX_TAG))}
+    headers_raw = g("requestHeaders")
+    headers = {
+        str(k): v if isinstance(v, str) else str(v)
+        for k, v in (headers_raw.items() if isinstance(headers_raw, dict) else ())
+        if v is not None
+    }
+    # The browser's own user agent; for browser sources the HTTP client is the browser too.
+    user_agent = _text(g("userAgent"), 1024) or (meta.user_agent if frontend else None)
+    if user_agent and not any(k.lower() == "user-agent" for k in headers):
+        headers["User-Agent"] = user_agent
+    request = {
+        "url": _text(g("requestUrl")),
+        "method": _text(g("requestMethod"), 16),
+        "headers": headers or None,
+        "data": g("requestBody"),
+    }
+    request = {k: v for k, v in request.items() if v is not None}
+
+    contexts: dict[str, JSON] = {}
+    for name, field, key in (("browser", "browserInfo", "name"), ("device", "deviceInfo", "model")):
+        if (ctx := _context(g(field), key)) is not None:
+            contexts[name] = ctx
+    status = g("responseStatusCode")
+    if isinstance(status, int) and not isinstance(status, bool):
+        contexts["response"] = {"status_code": status}
+    extra = g("context")
+    fingerprint = g("fingerprint")
+    if isinstance(fingerprint, str):
+        fingerprint = [fingerprint]
+    parts = (
+        tuple(str(p) for p in fingerprint if p is not None) if isinstance(fingerprint, list) else ()
+    )
+    user_id = _text(g("userId"), MAX_TAG)
+
+    return Event(
+        event_id=event_id,
+        project_id=project_id,
+        timestamp=timestamp,
+        received_at=received_at,
+        platform=platform,
+        level=normalize_level(g("severity")) or Level.ERROR,
+        message=_text(g("message")),
+        exceptions=exceptions,
+        tags=tags,
+        user={"id": user_id} if user_id else None,
+        request=request or None,
+        contexts=contexts,
+        release=_text(g("release"), MAX_TAG),
+        environment=_text(g("environment"), MAX_TAG),
+        service=tags.get("service"),
+        fingerprint=parts or None,
+        extra=extra if isinstance(extra, dict) else {} if extra is None else {"context": extra},
+        source="native",
+    )

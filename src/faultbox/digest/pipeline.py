@@ -1,0 +1,95 @@
+"""The ordered digest steps for one message; reading this explains the stage.
+
+parse → normalize → enrich → scrub → group → pack.  Pure: the worker does the I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+
+from faultbox.digest.enrich import enrich_event
+from faultbox.digest.grouping import compute_grouping
+from faultbox.digest.native_event import native_to_event
+from faultbox.digest.normalize import NormalizeError, normalize_sentry
+from faultbox.digest.scrub import ScrubConfig, scrub_event
+from faultbox.model import event_to_dict
+from faultbox.queue.base import InboxMessage, Kind
+from faultbox.store.batch import ProcessedEvent
+from faultbox.store.payload import pack
+from faultbox.store.user_reports import UserReport
+
+
+class PoisonMessage(Exception):
+    """The message can never be processed: dead-letter it at once, with this reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectConfig:
+    scrub: ScrubConfig
+
+
+def _load_object(raw: bytes) -> dict[str, object]:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise PoisonMessage(f"payload is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise PoisonMessage(f"payload must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+def process_event(message: InboxMessage, config: ProjectConfig) -> ProcessedEvent:
+    payload = _load_object(message.payload)
+    try:
+        if message.kind == Kind.NATIVE_ERROR:
+            event = native_to_event(
+                payload,
+                project_id=message.project_id,
+                event_id=message.event_id,
+                received_at=message.received_at,
+                meta=message.meta,
+            )
+        else:
+            event = normalize_sentry(
+                payload,
+                project_id=message.project_id,
+                event_id=message.event_id,
+                received_at=message.received_at,
+                meta=message.meta,
+            )
+    except NormalizeError as exc:
+        raise PoisonMessage(f"cannot normalize event: {exc}") from None
+    event = scrub_event(enrich_event(event), config.scrub)
+    grouping = compute_grouping(event)
+    return ProcessedEvent(event=event, grouping=grouping, payload=pack(event_to_dict(event)))
+
+
+def process_user_report(message: InboxMessage) -> UserReport:
+    """Legacy ``user_report`` ({event_id, name, email, comments}) or new ``feedback``."""
+    payload = _load_object(message.payload)
+    feedback = payload.get("contexts", {})
+    if isinstance(feedback, dict) and isinstance(feedback.get("feedback"), dict):
+        fb = feedback["feedback"]
+        return UserReport(
+            project_id=message.project_id,
+            event_id=message.event_id,
+            name=_str_or_none(fb.get("name")),
+            email=_str_or_none(fb.get("contact_email")),
+            comments=str(fb.get("message") or ""),
+        )
+    comments = payload.get("comments")
+    if not isinstance(comments, str):
+        raise PoisonMessage("user report has no 'comments' text")
+    return UserReport(
+        project_id=message.project_id,
+        event_id=message.event_id,
+        name=_str_or_none(payload.get("name")),
+        email=_str_or_none(payload.get("email")),
+        comments=comments,
+    )
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,190 @@
+"""The digest loop: claim a batch → process → one transaction → ack.
+
+A message that fails deterministically (bad JSON, not an event) is dead-lettered
+at once with the reason.  When a whole batch fails to commit, each message is
+retried alone so that one poison event cannot hold back the others; a message
+that keeps failing is dead-lettered after ``max_attempts`` claims.  When the
+database itself is unavailable the batch is released and retried later: nothing
+is acked before it is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import orjson
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from faultbox.digest.pipeline import (
+    PoisonMessage,
+    ProjectConfig,
+    process_event,
+    process_user_report,
+)
+from faultbox.digest.scrub import ScrubConfig
+from faultbox.queue.base import InboxMessage, Kind
+from faultbox.queue.sqlite_inbox import SqliteInbox
+from faultbox.store.batch import BatchResult, ProcessedEvent, store_batch
+from faultbox.store.db import read_connection, write_transaction
+from faultbox.store.deadletter import DeadLetter, add_dead_letters
+from faultbox.store.projects import get_project_by_id
+from faultbox.store.user_reports import UserReport, add_user_reports
+
+log = logging.getLogger(__name__)
+
+_CONFIG_TTL = 30.0
+
+
+@dataclass
+class WorkerStats:
+    batches: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    last_batch_at: float = 0.0
+
+
+class DigestWorker:
+    def __init__(
+        self, engine: Engine, queue: SqliteInbox, *, batch_size: int, max_attempts: int
+    ) -> None:
+        self.engine = engine
+        self.queue = queue
+        self.batch_size = batch_size
+        self.max_attempts = max_attempts
+        self.stats = WorkerStats()
+        self._configs: dict[int, tuple[float, ProjectConfig]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="digest-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, drain_seconds: float = 10.0) -> None:
+        """Stop after draining what is queued (bounded by ``drain_seconds``)."""
+        deadline = time.monotonic() + drain_seconds
+        while self.queue.depth() > 0 and time.monotonic() < deadline and self.is_alive():
+            time.sleep(0.05)
+        self._stop.set()
+        self.queue.wakeup.set()
+        if self._thread is not None:
+            self._thread.join(timeout=max(1.0, deadline - time.monotonic()))
+
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                worked = self.run_once()
+            except OperationalError as exc:
+                log.error("digest: database unavailable, retrying: %s", exc)
+                self._stop.wait(1.0)
+                continue
+            except Exception:
+                log.exception("digest: unexpected error; retrying")
+                self._stop.wait(1.0)
+                continue
+            if not worked:
+                self.queue.wakeup.wait(0.5)
+                self.queue.wakeup.clear()
+
+    # -- one batch -----------------------------------------------------------------
+
+    def run_once(self) -> int:
+        messages = self.queue.claim(self.batch_size)
+        if not messages:
+            return 0
+        try:
+            self._digest(messages)
+        except OperationalError:
+            self.queue.release([m.id for m in messages])
+            raise
+        except Exception:
+            log.exception("digest: batch of %d failed; retrying one by one", len(messages))
+            for message in messages:
+                try:
+                    self._digest([message])
+                except OperationalError:
+                    self.queue.release([message.id])
+                    raise
+                except Exception as exc:
+                    self._fail(message, f"{type(exc).__name__}: {exc}")
+        return len(messages)
+
+    def _digest(self, messages: list[InboxMessage]) -> None:
+        processed: list[ProcessedEvent] = []
+        reports: list[UserReport] = []
+        dead: list[DeadLetter] = []
+        for message in messages:
+            try:
+                if message.kind == Kind.USER_REPORT:
+                    reports.append(process_user_report(message))
+                else:
+                    processed.append(process_event(message, self._config(message.project_id)))
+            except PoisonMessage as exc:
+                dead.append(_dead_letter(message, str(exc)))
+            except Exception as exc:  # a bug in a digest step must not stop the queue
+                if message.attempts >= self.max_attempts:
+                    dead.append(_dead_letter(message, f"{type(exc).__name__}: {exc}"))
+                else:
+                    raise
+        with write_transaction(self.engine) as conn:
+            result = store_batch(conn, processed) if processed else BatchResult()
+            add_user_reports(conn, reports)
+            add_dead_letters(conn, dead)
+        self.queue.ack([m.id for m in messages])
+        self.stats.batches += 1
+        self.stats.stored += result.stored
+        self.stats.duplicates += result.duplicates
+        self.stats.dead_letters += len(dead)
+        self.stats.last_batch_at = time.time()
+        for letter in dead:
+            log.warning("dead letter %s: %s", letter.event_id, letter.reason)
+
+    def _fail(self, message: InboxMessage, reason: str) -> None:
+        if message.attempts < self.max_attempts:
+            self.queue.release([message.id])
+            return
+        with write_transaction(self.engine) as conn:
+            add_dead_letters(conn, [_dead_letter(message, reason)])
+        self.queue.ack([message.id])
+        self.stats.dead_letters += 1
+        log.warning("dead letter %s after %d attempts: %s", message.event_id, message.attempts, reason)
+
+    def _config(self, project_id: int) -> ProjectConfig:
+        now = time.monotonic()
+        cached = self._configs.get(project_id)
+        if cached and now - cached[0] < _CONFIG_TTL:
+            return cached[1]
+        with read_connection(self.engine) as conn:
+            project = get_project_by_id(conn, project_id)
+        scrub = ScrubConfig()
+        if project.scrub_config:
+            try:
+                scrub = ScrubConfig.from_json(orjson.loads(project.scrub_config))
+            except ValueError as exc:
+                log.error("project %s: bad scrub config, using defaults: %s", project.slug, exc)
+        config = ProjectConfig(scrub=scrub)
+        self._configs[project_id] = (now, config)
+        return config
+
+
+def _dead_letter(message: InboxMessage, reason: str) -> DeadLetter:
+    meta = message.meta
+    return DeadLetter(
+        project_id=message.project_id,
+        event_id=message.event_id,
+        kind=message.kind,
+        payload=message.payload,
+        meta={"client_ip": meta.client_ip, "user_agent": meta.user_agent, "sent_at": meta.sent_at},
+        reason=reason,
+        attempts=message.attempts,
+    )

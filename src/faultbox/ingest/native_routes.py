@@ -1,0 +1,98 @@
+"""The team's native contract: POST /api/v1/errors and POST /api/v1/errors/batch.
+
+Answers ``{"success": true, "id": …}`` or ``{"success": false, "error": …}`` with
+a 4xx status, as the existing clients expect.  Authenticated by the project key
+(``X-Faultbox-Key: <public key>`` or ``Authorization: DSN <dsn>``).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from faultbox.ingest.accept import Backpressure, IngestContext, now
+from faultbox.ingest.auth import native_key_from_request
+from faultbox.ingest.errors import IngestError
+from faultbox.ingest.limits import decode_body, loads_json
+from faultbox.ingest.native import validate_native_batch, validate_native_error
+from faultbox.ingest.sentry_routes import CORS_HEADERS
+from faultbox.queue.base import IngestMeta, Kind, NewMessage
+
+
+def _json(body: object, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(body),
+        status_code=status,
+        media_type="application/json",
+        headers={**CORS_HEADERS, **(headers or {})},
+    )
+
+
+def _failure(exc: IngestError) -> Response:
+    headers = {}
+    if isinstance(exc, Backpressure):
+        headers["Retry-After"] = str(exc.retry_after)
+    return _json({"success": False, "error": exc.detail}, exc.status, headers)
+
+
+async def _read(ctx: IngestContext, request: Request) -> tuple[int, object, IngestMeta]:
+    key = ctx.project_for_key(native_key_from_request(request.headers), None)
+    body = await ctx.read_body(request)
+    data = decode_body(body, request.headers.get("content-encoding"), ctx.settings.max_decoded_size)
+    meta = IngestMeta(
+        client_ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+    return key.project_id, loads_json(data, "body"), meta
+
+
+def _message(project_id: int, cleaned: dict[str, object], meta: IngestMeta) -> NewMessage:
+    return NewMessage(
+        project_id, Kind.NATIVE_ERROR, uuid.uuid4().hex, now(), orjson.dumps(cleaned), meta
+    )
+
+
+async def create_error(request: Request) -> Response:
+    ctx: IngestContext = request.app.state.ingest
+    try:
+        project_id, body, meta = await _read(ctx, request)
+        cleaned = validate_native_error(body, request.headers.get("x-app-id"))
+        message = _message(project_id, cleaned, meta)
+        await ctx.enqueue([message])
+        ctx.outcomes.add(project_id, "error", "accepted")
+        return _json({"success": True, "id": message.event_id})
+    except IngestError as exc:
+        return _failure(exc)
+
+
+async def create_errors_batch(request: Request) -> Response:
+    ctx: IngestContext = request.app.state.ingest
+    try:
+        project_id, body, meta = await _read(ctx, request)
+        results = validate_native_batch(body, request.headers.get("x-app-id"))
+        messages: list[NewMessage] = []
+        items: list[dict[str, object]] = []
+        for index, cleaned, error in results:
+            if cleaned is None:
+                items.append({"index": index, "success": False, "error": error})
+                ctx.outcomes.add(project_id, "error", "rejected", "invalid")
+                continue
+            message = _message(project_id, cleaned, meta)
+            messages.append(message)
+            items.append({"index": index, "success": True, "id": message.event_id})
+        await ctx.enqueue(messages)
+        ctx.outcomes.add(project_id, "error", "accepted", quantity=len(messages))
+        return _json(
+            {
+                "success": True,
+                "total": len(results),
+                "succeeded": len(messages),
+                "failed": len(results) - len(messages),
+                "results": items,
+            }
+        )
+    except IngestError as exc:
+        return _failure(exc)

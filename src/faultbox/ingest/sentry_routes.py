@@ -1,0 +1,219 @@
+"""Sentry ingestion endpoints: /api/<project_id>/envelope/ and /api/<project_id>/store/.
+
+Hot path: authenticate, bound, decode, split the envelope, enqueue the event
+items durably, answer like Sentry.  No grouping, no joins (design rule 2).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from faultbox.ingest.accept import Backpressure, IngestContext, now
+from faultbox.ingest.auth import auth_from_request
+from faultbox.ingest.envelope import Envelope, EnvelopeItem, normalize_event_id, parse_envelope
+from faultbox.ingest.errors import BadRequest, IngestError
+from faultbox.ingest.limits import decode_body, decode_store_body, loads_json_object
+from faultbox.ingest.outcomes import CATEGORY_OF_ITEM
+from faultbox.queue.base import IngestMeta, Kind, NewMessage
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "X-Sentry-Error, X-Sentry-Rate-Limits, Retry-After",
+}
+PREFLIGHT_HEADERS = {
+    **CORS_HEADERS,
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": (
+        "x-sentry-auth, x-requested-with, origin, accept, content-type, content-encoding, "
+        "authorization, sentry-trace, baggage"
+    ),
+    "Access-Control-Max-Age": "3600",
+}
+_ENVELOPE_TYPES = ("application/x-sentry-envelope",)
+
+
+def sentry_error(exc: IngestError) -> Response:
+    headers = {**CORS_HEADERS, "X-Sentry-Error": exc.detail}
+    if isinstance(exc, Backpressure):
+        headers["Retry-After"] = str(exc.retry_after)
+        # Empty categories = every category (protocol doc §9).
+        headers["X-Sentry-Rate-Limits"] = f"{exc.retry_after}::organization:queue_full"
+    return Response(
+        orjson.dumps({"detail": exc.detail}),
+        status_code=exc.status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def _ok(event_id: str | None) -> Response:
+    body = orjson.dumps({"id": event_id} if event_id else {})
+    return Response(body, media_type="application/json", headers=CORS_HEADERS)
+
+
+def _meta(request: Request, sent_at: float | None = None) -> IngestMeta:
+    return IngestMeta(
+        client_ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+        sent_at=sent_at,
+    )
+
+
+async def preflight(request: Request) -> Response:
+    return Response(status_code=200, headers=PREFLIGHT_HEADERS)
+
+
+async def envelope_endpoint(request: Request) -> Response:
+    ctx: IngestContext = request.app.state.ingest
+    try:
+        body = await ctx.read_body(request)
+        data = decode_body(
+            body, request.headers.get("content-encoding"), ctx.settings.max_decoded_size
+        )
+        envelope = parse_envelope(data, _item_limits(ctx))
+        return await _accept_envelope(ctx, request, envelope, request.path_params["project_id"])
+    except IngestError as exc:
+        return sentry_error(exc)
+
+
+async def store_endpoint(request: Request) -> Response:
+    ctx: IngestContext = request.app.state.ingest
+    try:
+        body = await ctx.read_body(request)
+        data = decode_body(
+            body, request.headers.get("content-encoding"), ctx.settings.max_decoded_size
+        )
+        project_id = request.path_params["project_id"]
+        if request.headers.get("content-type", "").startswith(_ENVELOPE_TYPES):
+            envelope = parse_envelope(data, _item_limits(ctx))
+            return await _accept_envelope(ctx, request, envelope, project_id)
+        raw = decode_store_body(data)
+        if len(raw) > ctx.settings.max_event_size:
+            raise BadRequest(f"event exceeds {ctx.settings.max_event_size} bytes")
+        payload = loads_json_object(raw, "event")
+        auth = auth_from_request(request.headers, request.query_params)
+        key = ctx.project_for_key(auth.public_key, project_id)
+        event_id = normalize_event_id(payload.get("event_id")) or uuid.uuid4().hex
+        if payload.get("type") == "transaction":
+            ctx.outcomes.add(key.project_id, "transaction", "dropped", "not_stored")
+            return _ok(event_id)
+        await ctx.enqueue(
+            [NewMessage(key.project_id, Kind.SENTRY_EVENT, event_id, now(), raw, _meta(request))]
+        )
+        ctx.outcomes.add(key.project_id, "error", "accepted")
+        return _ok(event_id)
+    except IngestError as exc:
+        return sentry_error(exc)
+
+
+def _item_limits(ctx: IngestContext) -> dict[str, int]:
+    event_limit = ctx.settings.max_event_size
+    return {
+        "event": event_limit,
+        "transaction": event_limit,
+        "feedback": event_limit,
+        "user_report": 100 * 1024,
+        "client_report": 100 * 1024,
+        "check_in": 100 * 1024,
+    }
+
+
+async def _accept_envelope(
+    ctx: IngestContext, request: Request, envelope: Envelope, path_project_id: str
+) -> Response:
+    dsn = envelope.headers.get("dsn")
+    auth = auth_from_request(
+        request.headers, request.query_params, dsn if isinstance(dsn, str) else None
+    )
+    key = ctx.project_for_key(auth.public_key, path_project_id)
+    project_id = key.project_id
+    header_event_id = normalize_event_id(envelope.headers.get("event_id"))
+    meta = _meta(request, _sent_at(envelope.headers.get("sent_at")))
+    received = now()
+    messages: list[NewMessage] = []
+    answer_id = header_event_id
+    for index, item in enumerate(envelope.items):
+        category = CATEGORY_OF_ITEM.get(item.type, "default")
+        if item.type == "event":
+            payload = loads_json_object(item.payload, f"item {index} (event)")
+            event_id = (
+                header_event_id or normalize_event_id(payload.get("event_id")) or uuid.uuid4().hex
+            )
+            answer_id = answer_id or event_id
+            messages.append(
+                NewMessage(project_id, Kind.SENTRY_EVENT, event_id, received, item.payload, meta)
+            )
+        elif item.type in ("user_report", "feedback"):
+            message = _user_report(item, index, project_id, header_event_id, received, meta)
+            if message is not None:
+                messages.append(message)
+        elif item.type == "client_report":
+            _count_client_report(ctx, project_id, item)
+        else:
+            # Accepted and dropped: transactions, sessions, attachments, logs, spans…
+            ctx.outcomes.add(project_id, category, "dropped", "not_stored", _quantity(item))
+    await ctx.enqueue(messages)
+    for m in messages:
+        ctx.outcomes.add(project_id, "error" if m.kind == Kind.SENTRY_EVENT else "feedback", "accepted")
+    return _ok(answer_id)
+
+
+def _user_report(
+    item: EnvelopeItem,
+    index: int,
+    project_id: int,
+    header_event_id: str | None,
+    received: float,
+    meta: IngestMeta,
+) -> NewMessage | None:
+    payload = loads_json_object(item.payload, f"item {index} ({item.type})")
+    if item.type == "feedback":
+        contexts = payload.get("contexts")
+        feedback = contexts.get("feedback") if isinstance(contexts, dict) else None
+        associated = feedback.get("associated_event_id") if isinstance(feedback, dict) else None
+        event_id = normalize_event_id(associated) or normalize_event_id(payload.get("event_id"))
+    else:
+        event_id = normalize_event_id(payload.get("event_id")) or header_event_id
+    if event_id is None:
+        raise BadRequest(f"item {index} ({item.type}) names no event_id")
+    return NewMessage(project_id, Kind.USER_REPORT, event_id, received, item.payload, meta)
+
+
+def _count_client_report(ctx: IngestContext, project_id: int, item: EnvelopeItem) -> None:
+    try:
+        report = orjson.loads(item.payload)
+    except orjson.JSONDecodeError:
+        ctx.outcomes.add(project_id, "internal", "dropped", "invalid_client_report")
+        return
+    discarded = report.get("discarded_events") if isinstance(report, dict) else None
+    for entry in discarded if isinstance(discarded, list) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("quantity"), int):
+            ctx.outcomes.add(
+                project_id,
+                str(entry.get("category", "default")),
+                "client_discard",
+                str(entry.get("reason", "")),
+                entry["quantity"],
+            )
+
+
+def _quantity(item: EnvelopeItem) -> int:
+    count = item.headers.get("item_count")
+    return count if isinstance(count, int) and count > 0 else 1
+
+
+def _sent_at(value: object) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()

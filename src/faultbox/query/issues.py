@@ -1,0 +1,152 @@
+"""Read models for issues: the list with filters and keyset pagination, and the detail."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, exists, or_, select
+
+from faultbox.query.cursor import decode_cursor, encode_cursor
+from faultbox.query.timefmt import iso
+from faultbox.store.schema import issue_hourly, issue_tags, issues, projects
+
+SORTS = {
+    "last_seen": issues.c.last_seen,
+    "first_seen": issues.c.first_seen,
+    "times_seen": issues.c.times_seen,
+    "users": issues.c.users_seen,
+}
+STATUSES = ("unresolved", "resolved", "ignored")
+LEVELS = ("debug", "info", "warning", "error", "fatal")
+
+
+@dataclass(frozen=True)
+class IssueFilters:
+    status: str | None = None
+    level: str | None = None
+    environment: str | None = None
+    release: str | None = None
+    service: str | None = None
+    since: float | None = None
+    until: float | None = None
+    text: str | None = None
+
+
+def _facet(key: str, value: str) -> Any:
+    return exists().where(
+        issue_tags.c.issue_id == issues.c.id, issue_tags.c.key == key, issue_tags.c.value == value
+    )
+
+
+def list_issues(
+    conn: Connection,
+    project_id: int,
+    filters: IssueFilters,
+    *,
+    sort: str = "last_seen",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[dict[str, Any]], str | None]:
+    column = SORTS[sort]
+    query = _issue_select().where(issues.c.project_id == project_id)
+    if filters.status:
+        query = query.where(issues.c.status == filters.status)
+    if filters.level:
+        query = query.where(issues.c.level == filters.level)
+    for key in ("environment", "release", "service"):
+        value = getattr(filters, key)
+        if value:
+            query = query.where(_facet(key, value))
+    if filters.since is not None:
+        query = query.where(issues.c.last_seen >= filters.since)
+    if filters.until is not None:
+        query = query.where(issues.c.first_seen <= filters.until)
+    if filters.text:
+        pattern = "%" + filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                issues.c.title.ilike(pattern, escape="\\"),
+                issues.c.culprit.ilike(pattern, escape="\\"),
+            )
+        )
+    if cursor:
+        value, last_id = decode_cursor(cursor)
+        query = query.where(
+            or_(column < value, and_(column == value, issues.c.id < last_id))
+        )
+    rows = conn.execute(query.order_by(column.desc(), issues.c.id.desc()).limit(limit + 1)).all()
+    page = [dict(r._mapping) for r in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        sort_key = "users_seen" if sort == "users" else sort
+        next_cursor = encode_cursor(last[sort_key], last["id"])
+    return [issue_json(r) for r in page], next_cursor
+
+
+def _issue_select() -> Any:
+    return select(issues, projects.c.slug.label("project_slug")).join(
+        projects, projects.c.id == issues.c.project_id
+    )
+
+
+def issue_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "short_id": f"ERR-{row['short_id']}",
+        "project": row["project_slug"],
+        "title": row["title"],
+        "culprit": row["culprit"],
+        "level": row["level"],
+        "status": row["status"],
+        "platform": row["platform"],
+        "first_seen": iso(row["first_seen"]),
+        "last_seen": iso(row["last_seen"]),
+        "count": row["times_seen"],
+        "user_count": row["users_seen"],
+        "first_release": row["first_release"],
+        "last_release": row["last_release"],
+        "grouping_version": row["grouping_version"],
+    }
+
+
+def get_issue(conn: Connection, issue_id: int) -> dict[str, Any] | None:
+    row = conn.execute(_issue_select().where(issues.c.id == issue_id)).first()
+    if row is None:
+        return None
+    data = issue_json(dict(row._mapping))
+    data["project_id"] = row.project_id
+    now_hour = int(time.time() // 3600)
+    hourly = conn.execute(
+        select(issue_hourly.c.hour, issue_hourly.c.count).where(
+            issue_hourly.c.issue_id == issue_id, issue_hourly.c.hour > now_hour - 24 * 14
+        )
+    ).all()
+    counts = {int(h): int(c) for h, c in hourly}
+    data["stats"] = {
+        "24h": [[iso(h * 3600), counts.get(h, 0)] for h in range(now_hour - 23, now_hour + 1)],
+        "14d": _daily(counts, now_hour),
+    }
+    tags = conn.execute(
+        select(issue_tags.c.key, issue_tags.c.value, issue_tags.c.times_seen)
+        .where(issue_tags.c.issue_id == issue_id)
+        .order_by(issue_tags.c.key, issue_tags.c.times_seen.desc())
+    ).all()
+    breakdown: dict[str, list[dict[str, Any]]] = {}
+    for key, value, seen in tags:
+        values = breakdown.setdefault(key, [])
+        if len(values) < 10:
+            values.append({"value": value, "count": seen})
+    data["tags"] = breakdown
+    return data
+
+
+def _daily(hourly: dict[int, int], now_hour: int) -> list[list[Any]]:
+    today = now_hour // 24
+    days = {d: 0 for d in range(today - 13, today + 1)}
+    for hour, count in hourly.items():
+        if hour // 24 in days:
+            days[hour // 24] += count
+    return [[iso(d * 86400), n] for d, n in days.items()]

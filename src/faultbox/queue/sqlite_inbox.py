@@ -1,0 +1,266 @@
+"""Embedded queue: an inbox table in its own SQLite file, with group commit.
+
+Ingest hands messages to one writer thread, which commits everything that
+arrived meanwhile in a single transaction and only then wakes the waiting
+requests.  So the 2xx always follows a commit, and N concurrent requests cost one
+commit, not N.  The inbox lives in a separate file from the store so that ingest
+commits never wait behind a digest transaction (SQLite has one writer per file).
+
+Claims are leases owned by ``host:pid``.  A message leased by a process that no
+longer exists (``kill -9``) is claimable again at once; an expired lease is too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import orjson
+
+from faultbox.queue.base import IngestMeta, InboxMessage, NewMessage, QueueFull, QueueUnavailable
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 60.0
+_GROUP_COMMIT_MAX = 2000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS inbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    project_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    payload BLOB NOT NULL,
+    meta BLOB,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    lease_owner TEXT,
+    lease_until REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS inbox_lease ON inbox (lease_until, id);
+"""
+
+
+def _encode_meta(meta: IngestMeta) -> bytes | None:
+    if meta == IngestMeta():
+        return None
+    return orjson.dumps(
+        {"ip": meta.client_ip, "ua": meta.user_agent, "sent_at": meta.sent_at}
+    )
+
+
+def _decode_meta(raw: bytes | None) -> IngestMeta:
+    if not raw:
+        return IngestMeta()
+    data = orjson.loads(raw)
+    return IngestMeta(client_ip=data.get("ip"), user_agent=data.get("ua"), sent_at=data.get("sent_at"))
+
+
+def _connect(path: Path, sync: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={'FULL' if sync == 'full' else 'NORMAL'}")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+_Pending = tuple[list[NewMessage], asyncio.AbstractEventLoop, "asyncio.Future[None]"]
+
+
+class SqliteInbox:
+    def __init__(self, path: Path, *, max_depth: int, sync: str = "normal") -> None:
+        self.path = path
+        self.max_depth = max_depth
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self._sync = sync
+        self._conn = _connect(path, sync)
+        self._conn.executescript(_SCHEMA)
+        self._claim_lock = threading.Lock()
+        (count,) = self._conn.execute("SELECT count(*) FROM inbox").fetchone()
+        # An approximate depth kept in memory: the bound must not cost a query per request.
+        self._depth = int(count)
+        self._recounted_at = 0.0
+        self._pending: list[_Pending] = []
+        # Set after each commit so an in-process digest worker wakes at once.
+        self.wakeup = threading.Event()
+        self._cond = threading.Condition()
+        self._closed = False
+        self._writer = threading.Thread(target=self._write_loop, name="inbox-writer", daemon=True)
+        self._writer.start()
+
+    # -- producer side (ingest) -------------------------------------------------
+
+    async def put_many(self, messages: list[NewMessage]) -> None:
+        if not messages:
+            return
+        if self._depth + len(messages) > self.max_depth:
+            self._recount_depth()
+            if self._depth + len(messages) > self.max_depth:
+                raise QueueFull(retry_after=10)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._cond:
+            if self._closed:
+                raise QueueUnavailable("the queue is shutting down")
+            self._pending.append((messages, loop, future))
+            self._cond.notify()
+        await future
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._closed:
+                    self._cond.wait()
+                if not self._pending and self._closed:
+                    return
+                batch, self._pending = self._pending[:_GROUP_COMMIT_MAX], self._pending[_GROUP_COMMIT_MAX:]
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        rows = [
+            (m.project_id, m.kind, m.event_id, m.received_at, m.payload, _encode_meta(m.meta))
+            for messages, _, _ in batch
+            for m in messages
+        ]
+        error: BaseException | None = None
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.executemany(
+                "INSERT INTO inbox (project_id, kind, event_id, received_at, payload, meta)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            self._conn.execute("COMMIT")
+            self._depth += len(rows)
+            self.wakeup.set()
+        except sqlite3.Error as exc:
+            log.error("inbox commit failed: %s", exc)
+            try:
+                self._conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            error = exc
+        for _, loop, future in batch:
+            loop.call_soon_threadsafe(_settle, future, error)
+
+    # -- consumer side (digest) -------------------------------------------------
+
+    def claim(self, limit: int) -> list[InboxMessage]:
+        now = time.time()
+        with self._claim_lock:
+            conn = self._consumer_conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._expire_dead_owners(conn, now)
+                rows = conn.execute(
+                    "SELECT id, project_id, kind, event_id, received_at, payload, meta, attempts"
+                    " FROM inbox WHERE lease_until < ? ORDER BY id LIMIT ?",
+                    (now, limit),
+                ).fetchall()
+                conn.executemany(
+                    "UPDATE inbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1"
+                    " WHERE id = ?",
+                    [(self.owner, now + LEASE_SECONDS, r[0]) for r in rows],
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return [
+            InboxMessage(
+                id=r[0],
+                project_id=r[1],
+                kind=r[2],
+                event_id=r[3],
+                received_at=r[4],
+                payload=r[5],
+                meta=_decode_meta(r[6]),
+                attempts=r[7] + 1,
+            )
+            for r in rows
+        ]
+
+    def _expire_dead_owners(self, conn: sqlite3.Connection, now: float) -> None:
+        owners = conn.execute(
+            "SELECT DISTINCT lease_owner FROM inbox WHERE lease_until >= ?", (now,)
+        ).fetchall()
+        here = socket.gethostname()
+        for (owner,) in owners:
+            host, _, pid = str(owner).rpartition(":")
+            if owner != self.owner and host == here and pid.isdigit() and not _pid_alive(int(pid)):
+                log.warning("reclaiming messages leased by dead worker %s", owner)
+                conn.execute("UPDATE inbox SET lease_until = 0 WHERE lease_owner = ?", (owner,))
+
+    def ack(self, ids: list[int]) -> None:
+        self._delete_or_release(ids, "DELETE FROM inbox WHERE id = ?")
+        self._depth = max(0, self._depth - len(ids))
+
+    def release(self, ids: list[int]) -> None:
+        self._delete_or_release(
+            ids, "UPDATE inbox SET lease_owner = NULL, lease_until = 0 WHERE id = ?"
+        )
+
+    def _delete_or_release(self, ids: Iterable[int], sql: str) -> None:
+        params = [(i,) for i in ids]
+        if not params:
+            return
+        with self._claim_lock:
+            conn = self._consumer_conn()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(sql, params)
+            conn.execute("COMMIT")
+
+    def _consumer_conn(self) -> sqlite3.Connection:
+        if not hasattr(self, "_consumer"):
+            self._consumer = _connect(self.path, self._sync)
+        return self._consumer
+
+    def depth(self) -> int:
+        return self._depth
+
+    def _recount_depth(self) -> None:
+        # Other processes (``faultbox worker``) ack too; re-read at most once a second.
+        now = time.monotonic()
+        if now - self._recounted_at >= 1.0:
+            self._recounted_at = now
+            self._depth = self.exact_depth()
+
+    def exact_depth(self) -> int:
+        with self._claim_lock:
+            (count,) = self._consumer_conn().execute("SELECT count(*) FROM inbox").fetchone()
+        return int(count)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._writer.join(timeout=10)
+        self._conn.close()
+        if hasattr(self, "_consumer"):
+            self._consumer.close()
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(QueueUnavailable(f"could not persist: {error}"))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

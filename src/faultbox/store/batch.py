@@ -1,0 +1,324 @@
+"""Write one digested batch in one transaction, with set-based statements.
+
+Idempotent on (project, event_id): duplicates (a replay after a crash, or an SDK
+that resent) are skipped before any counter moves, so replaying a batch changes
+nothing.  The number of statements is constant per batch, not per event.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, bindparam, case, select, update
+
+from faultbox.model import LEVEL_ORDER, Event, Grouping, Level
+from faultbox.store.dialect import upsert
+from faultbox.store.schema import (
+    events,
+    issue_hashes,
+    issue_hourly,
+    issue_tags,
+    issue_users,
+    issues,
+    projects,
+)
+
+# Tag keys indexed per issue (filters, and later the value distributions).
+_MAX_TAGS_PER_EVENT = 50
+_CHUNK = 400  # stays below SQLite's bound-parameter limit
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessedEvent:
+    event: Event
+    grouping: Grouping
+    payload: bytes  # compressed normalized JSON (store.payload.pack)
+
+
+@dataclass(slots=True)
+class BatchResult:
+    stored: int = 0
+    duplicates: int = 0
+    new_issue_ids: list[int] = field(default_factory=list)
+
+
+def _chunks(items: list[str], size: int = _CHUNK) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def store_batch(conn: Connection, batch: list[ProcessedEvent]) -> BatchResult:
+    result = BatchResult()
+    fresh = _drop_duplicates(conn, batch)
+    result.duplicates = len(batch) - len(fresh)
+    if not fresh:
+        return result
+    issue_of_hash = _resolve_issues(conn, fresh, result)
+    conn.execute(
+        events.insert(),
+        [
+            {
+                "project_id": p.event.project_id,
+                "event_id": p.event.event_id,
+                "issue_id": issue_of_hash[(p.event.project_id, p.grouping.hash)],
+                "timestamp": p.event.timestamp,
+                "received_at": p.event.received_at,
+                "level": p.event.level.value,
+                "platform": p.event.platform[:64],
+                "release": (p.event.release or None) and p.event.release[:250],
+                "environment": (p.event.environment or None) and p.event.environment[:64],
+                "service": (p.event.service or None) and p.event.service[:200],
+                "user_key": (p.event.user_key or None) and p.event.user_key[:300],
+                "title": p.grouping.title[:512],
+                "grouping_hash": p.grouping.hash,
+                "payload": p.payload,
+            }
+            for p in fresh
+        ],
+    )
+    by_issue: dict[int, list[Event]] = defaultdict(list)
+    for p in fresh:
+        by_issue[issue_of_hash[(p.event.project_id, p.grouping.hash)]].append(p.event)
+    new_users = _record_users(conn, by_issue)
+    _update_issue_counters(conn, by_issue, new_users, fresh, issue_of_hash)
+    _upsert_hourly(conn, by_issue)
+    _upsert_tags(conn, by_issue)
+    result.stored = len(fresh)
+    return result
+
+
+def _drop_duplicates(conn: Connection, batch: list[ProcessedEvent]) -> list[ProcessedEvent]:
+    seen: set[tuple[int, str]] = set()
+    unique: list[ProcessedEvent] = []
+    for p in batch:
+        key = (p.event.project_id, p.event.event_id)
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    ids_by_project: dict[int, list[str]] = defaultdict(list)
+    for project_id, event_id in seen:
+        ids_by_project[project_id].append(event_id)
+    stored: set[tuple[int, str]] = set()
+    for project_id, ids in ids_by_project.items():
+        for chunk in _chunks(ids):
+            rows = conn.execute(
+                select(events.c.event_id).where(
+                    events.c.project_id == project_id, events.c.event_id.in_(chunk)
+                )
+            )
+            stored.update((project_id, r.event_id) for r in rows)
+    return [p for p in unique if (p.event.project_id, p.event.event_id) not in stored]
+
+
+def _resolve_issues(
+    conn: Connection, batch: list[ProcessedEvent], result: BatchResult
+) -> dict[tuple[int, str], int]:
+    first_of_hash: dict[tuple[int, str], ProcessedEvent] = {}
+    for p in batch:
+        first_of_hash.setdefault((p.event.project_id, p.grouping.hash), p)
+    found: dict[tuple[int, str], int] = {}
+    hashes_by_project: dict[int, list[str]] = defaultdict(list)
+    for project_id, digest in first_of_hash:
+        hashes_by_project[project_id].append(digest)
+    for project_id, hashes in hashes_by_project.items():
+        for chunk in _chunks(hashes):
+            rows = conn.execute(
+                select(issue_hashes.c.hash, issue_hashes.c.issue_id).where(
+                    issue_hashes.c.project_id == project_id, issue_hashes.c.hash.in_(chunk)
+                )
+            )
+            found.update(((project_id, r.hash), int(r.issue_id)) for r in rows)
+    missing = [key for key in first_of_hash if key not in found]
+    new_by_project: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for key in missing:
+        new_by_project[key[0]].append(key)
+    for project_id, keys in new_by_project.items():
+        counter = conn.execute(
+            update(projects)
+            .where(projects.c.id == project_id)
+            .values(issue_counter=projects.c.issue_counter + len(keys))
+            .returning(projects.c.issue_counter)
+        ).scalar_one()
+        first_short_id = int(counter) - len(keys) + 1
+        for offset, key in enumerate(keys):
+            p = first_of_hash[key]
+            issue_id = conn.execute(
+                issues.insert()
+                .values(
+                    project_id=project_id,
+                    short_id=first_short_id + offset,
+                    title=p.grouping.title[:512],
+                    culprit=p.grouping.culprit and p.grouping.culprit[:512],
+                    level=p.event.level.value,
+                    status="unresolved",
+                    platform=p.event.platform[:64],
+                    first_seen=p.event.timestamp,
+                    last_seen=p.event.timestamp,
+                    times_seen=0,
+                    users_seen=0,
+                    first_release=p.event.release and p.event.release[:250],
+                    last_release=p.event.release and p.event.release[:250],
+                    grouping_version=p.grouping.version,
+                )
+                .returning(issues.c.id)
+            ).scalar_one()
+            conn.execute(
+                issue_hashes.insert().values(
+                    project_id=project_id,
+                    hash=key[1],
+                    grouping_version=p.grouping.version,
+                    issue_id=issue_id,
+                )
+            )
+            found[key] = int(issue_id)
+            result.new_issue_ids.append(int(issue_id))
+    return found
+
+
+def _record_users(conn: Connection, by_issue: dict[int, list[Event]]) -> dict[int, int]:
+    pairs = {
+        (issue_id, e.user_key[:300])
+        for issue_id, evs in by_issue.items()
+        for e in evs
+        if e.user_key
+    }
+    if not pairs:
+        return {}
+    stmt = (
+        upsert(conn, issue_users)
+        .on_conflict_do_nothing()
+        .returning(issue_users.c.issue_id, sort_by_parameter_order=False)
+    )
+    new: dict[int, int] = defaultdict(int)
+    rows = conn.execute(stmt, [{"issue_id": i, "user_key": k} for i, k in sorted(pairs)])
+    for row in rows:
+        new[int(row.issue_id)] += 1
+    return new
+
+
+def _update_issue_counters(
+    conn: Connection,
+    by_issue: dict[int, list[Event]],
+    new_users: dict[int, int],
+    batch: list[ProcessedEvent],
+    issue_of_hash: dict[tuple[int, str], int],
+) -> None:
+    latest_grouping: dict[int, Grouping] = {}
+    for p in sorted(batch, key=lambda p: p.event.timestamp):
+        latest_grouping[issue_of_hash[(p.event.project_id, p.grouping.hash)]] = p.grouping
+    params = []
+    for issue_id, evs in by_issue.items():
+        newest = max(evs, key=lambda e: e.timestamp)
+        releases = [e.release for e in sorted(evs, key=lambda e: e.timestamp) if e.release]
+        worst = max((e.level for e in evs), key=LEVEL_ORDER.__getitem__, default=Level.ERROR)
+        params.append(
+            {
+                "b_id": issue_id,
+                "b_n": len(evs),
+                "b_users": new_users.get(issue_id, 0),
+                "b_first": min(e.timestamp for e in evs),
+                "b_last": newest.timestamp,
+                "b_first_release": releases[0][:250] if releases else None,
+                "b_last_release": releases[-1][:250] if releases else None,
+                "b_title": latest_grouping[issue_id].title[:512],
+                "b_culprit": (latest_grouping[issue_id].culprit or "")[:512] or None,
+                "b_level": worst.value,
+            }
+        )
+    c = issues.c
+    conn.execute(
+        update(issues)
+        .where(c.id == bindparam("b_id"))
+        .values(
+            times_seen=c.times_seen + bindparam("b_n"),
+            users_seen=c.users_seen + bindparam("b_users"),
+            first_seen=case((c.first_seen > bindparam("b_first"), bindparam("b_first")), else_=c.first_seen),
+            last_seen=case((c.last_seen < bindparam("b_last"), bindparam("b_last")), else_=c.last_seen),
+            first_release=case(
+                (c.first_release.is_(None), bindparam("b_first_release")), else_=c.first_release
+            ),
+            last_release=case(
+                (bindparam("b_last_release").is_(None), c.last_release),
+                else_=bindparam("b_last_release"),
+            ),
+            title=bindparam("b_title"),
+            culprit=bindparam("b_culprit"),
+            level=bindparam("b_level"),
+        ),
+        params,
+    )
+
+
+def _upsert_hourly(conn: Connection, by_issue: dict[int, list[Event]]) -> None:
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    for issue_id, evs in by_issue.items():
+        for e in evs:
+            counts[(issue_id, int(e.timestamp // 3600))] += 1
+    stmt = upsert(conn, issue_hourly)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["issue_id", "hour"],
+        set_={"count": issue_hourly.c.count + stmt.excluded.count},
+    )
+    conn.execute(
+        stmt, [{"issue_id": i, "hour": h, "count": n} for (i, h), n in sorted(counts.items())]
+    )
+
+
+def _event_facets(event: Event) -> Iterable[tuple[str, str]]:
+    yield "level", event.level.value
+    if event.environment:
+        yield "environment", event.environment
+    if event.release:
+        yield "release", event.release
+    if event.service:
+        yield "service", event.service
+    for n, (key, value) in enumerate(event.tags.items()):
+        if n >= _MAX_TAGS_PER_EVENT:
+            break
+        if key not in ("environment", "release", "service", "level"):
+            yield key, value
+
+
+def _upsert_tags(conn: Connection, by_issue: dict[int, list[Event]]) -> None:
+    agg: dict[tuple[int, str, str], list[float]] = {}
+    for issue_id, evs in by_issue.items():
+        for e in evs:
+            for key, value in _event_facets(e):
+                k = (issue_id, key[:200], str(value)[:200])
+                cur = agg.get(k)
+                if cur is None:
+                    agg[k] = [1, e.timestamp, e.timestamp]
+                else:
+                    cur[0] += 1
+                    cur[1] = min(cur[1], e.timestamp)
+                    cur[2] = max(cur[2], e.timestamp)
+    if not agg:
+        return
+    stmt = upsert(conn, issue_tags)
+    c = issue_tags.c
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["issue_id", "key", "value"],
+        set_={
+            "times_seen": c.times_seen + stmt.excluded.times_seen,
+            "last_seen": case(
+                (c.last_seen < stmt.excluded.last_seen, stmt.excluded.last_seen),
+                else_=c.last_seen,
+            ),
+        },
+    )
+    conn.execute(
+        stmt,
+        [
+            {
+                "issue_id": i,
+                "key": k,
+                "value": v,
+                "times_seen": int(n),
+                "first_seen": first,
+                "last_seen": last,
+            }
+            for (i, k, v), (n, first, last) in sorted(agg.items())
+        ],
+    )

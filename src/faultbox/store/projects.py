@@ -1,0 +1,159 @@
+"""Projects and their ingest keys."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, func, select, true
+from sqlalchemy.exc import IntegrityError
+
+from faultbox.store.errors import AlreadyExists, NotFound
+from faultbox.store.schema import events, issues, project_keys, projects, team_members, teams
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    id: int
+    slug: str
+    name: str
+    team_slug: str
+    public_key: str | None  # the first active key, for the DSN
+    scrub_config: str | None
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """What ingest needs to know about a public key."""
+
+    project_id: int
+    public_key: str
+    active: bool
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64]
+    if not slug:
+        raise ValueError(f"project name {name!r} has no letters or digits to make a slug from")
+    return slug
+
+
+def create_project(conn: Connection, *, name: str, team_id: int) -> Project:
+    if not name.strip() or len(name) > 200:
+        raise ValueError("project name must be 1 to 200 characters")
+    slug = slugify(name)
+    now = time.time()
+    try:
+        with conn.begin_nested():
+            result = conn.execute(
+                projects.insert().values(
+                    team_id=team_id, slug=slug, name=name.strip(), issue_counter=0, created_at=now
+                )
+            )
+    except IntegrityError:
+        raise AlreadyExists(f"a project with slug {slug!r} already exists") from None
+    project_id = int(result.inserted_primary_key[0])
+    create_key(conn, project_id)
+    return get_project(conn, slug)
+
+
+def create_key(conn: Connection, project_id: int, label: str = "Default") -> str:
+    key = secrets.token_hex(16)
+    conn.execute(
+        project_keys.insert().values(
+            project_id=project_id, public_key=key, label=label, is_active=True, created_at=time.time()
+        )
+    )
+    return key
+
+
+def _project_query():  # type: ignore[no-untyped-def]
+    first_key = (
+        select(project_keys.c.public_key)
+        .where(project_keys.c.project_id == projects.c.id, project_keys.c.is_active.is_(True))
+        .order_by(project_keys.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(
+        projects.c.id,
+        projects.c.slug,
+        projects.c.name,
+        teams.c.slug.label("team_slug"),
+        first_key.label("public_key"),
+        projects.c.scrub_config,
+        projects.c.created_at,
+    ).join(teams, teams.c.id == projects.c.team_id)
+
+
+def _row_to_project(row: object) -> Project:
+    r = row._mapping  # type: ignore[attr-defined]
+    return Project(
+        int(r["id"]), r["slug"], r["name"], r["team_slug"], r["public_key"], r["scrub_config"], r["created_at"]
+    )
+
+
+def get_project(conn: Connection, slug: str) -> Project:
+    row = conn.execute(_project_query().where(projects.c.slug == slug)).first()
+    if row is None:
+        raise NotFound(f"no project {slug!r}")
+    return _row_to_project(row)
+
+
+def get_project_by_id(conn: Connection, project_id: int) -> Project:
+    row = conn.execute(_project_query().where(projects.c.id == project_id)).first()
+    if row is None:
+        raise NotFound(f"no project with id {project_id}")
+    return _row_to_project(row)
+
+
+def list_projects(conn: Connection, *, user_id: int | None = None) -> list[Project]:
+    """All projects, or those of the teams ``user_id`` belongs to."""
+    query = _project_query()
+    if user_id is not None:
+        query = query.where(
+            projects.c.team_id.in_(
+                select(team_members.c.team_id).where(team_members.c.user_id == user_id)
+            )
+        )
+    return [_row_to_project(r) for r in conn.execute(query.order_by(projects.c.id))]
+
+
+def visible_project_ids(conn: Connection, *, user_id: int, is_superuser: bool) -> set[int]:
+    query = select(projects.c.id)
+    if not is_superuser:
+        query = query.where(
+            projects.c.team_id.in_(
+                select(team_members.c.team_id).where(team_members.c.user_id == user_id)
+            )
+        )
+    return {int(r.id) for r in conn.execute(query)}
+
+
+def key_lookup(conn: Connection, public_key: str) -> KeyInfo | None:
+    row = conn.execute(
+        select(project_keys.c.project_id, project_keys.c.is_active).where(
+            project_keys.c.public_key == public_key
+        )
+    ).first()
+    if row is None:
+        return None
+    return KeyInfo(int(row.project_id), public_key, bool(row.is_active))
+
+
+def project_counts(conn: Connection, project_id: int) -> tuple[int, int]:
+    """(events stored, issues) for one project."""
+    n_events = conn.execute(
+        select(func.count()).select_from(events).where(events.c.project_id == project_id)
+    ).scalar_one()
+    n_issues = conn.execute(
+        select(func.count()).select_from(issues).where(issues.c.project_id == project_id)
+    ).scalar_one()
+    return int(n_events), int(n_issues)
+
+
+def any_project(conn: Connection) -> bool:
+    return conn.execute(select(true()).select_from(projects).limit(1)).first() is not None

@@ -1,0 +1,225 @@
+"""SQLAlchemy Core tables: the single source of truth for both SQLite and PostgreSQL.
+
+Times are stored as epoch seconds (double precision): dialect-neutral, cheap to
+compare and to bucket into hours.  Alembic revisions must match this module;
+``faultbox migrate --check`` (and a test) fail when they drift.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; BigInteger elsewhere.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("is_superuser", Boolean, nullable=False, default=False),
+    Column("is_active", Boolean, nullable=False, default=True),
+    Column("created_at", Float, nullable=False),
+)
+
+team_members = Table(
+    "team_members",
+    metadata,
+    Column("team_id", ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), nullable=False),  # owner | admin | member | viewer
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("team_id", ForeignKey("teams.id"), nullable=False, index=True),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("issue_counter", Integer, nullable=False, default=0),
+    Column("scrub_config", Text, nullable=True),  # JSON; NULL means the defaults
+    Column("created_at", Float, nullable=False),
+)
+
+project_keys = Table(
+    "project_keys",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("public_key", String(32), nullable=False, unique=True),
+    Column("label", String(200), nullable=False, default="Default"),
+    Column("is_active", Boolean, nullable=False, default=True),
+    Column("created_at", Float, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 hex of the token
+    Column("scopes", Text, nullable=False),  # space-separated Sentry scope names
+    Column("label", String(200), nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float, nullable=True),
+)
+
+issues = Table(
+    "issues",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("short_id", Integer, nullable=False),  # ERR-<n>, per project
+    Column("title", String(512), nullable=False),
+    Column("culprit", String(512), nullable=True),
+    Column("level", String(16), nullable=False),
+    Column("status", String(32), nullable=False, default="unresolved"),
+    Column("platform", String(64), nullable=True),
+    Column("first_seen", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+    Column("times_seen", BigInteger, nullable=False, default=0),
+    Column("users_seen", BigInteger, nullable=False, default=0),
+    Column("first_release", String(250), nullable=True),
+    Column("last_release", String(250), nullable=True),
+    Column("grouping_version", String(16), nullable=False),
+    UniqueConstraint("project_id", "short_id"),
+    Index(None, "project_id", "last_seen"),
+    Index(None, "project_id", "first_seen"),
+    Index(None, "project_id", "times_seen"),
+)
+
+issue_hashes = Table(
+    "issue_hashes",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("grouping_version", String(16), nullable=False),
+    Column("issue_id", ForeignKey("issues.id", ondelete="CASCADE"), nullable=False, index=True),
+    UniqueConstraint("project_id", "hash"),
+)
+
+issue_users = Table(
+    "issue_users",
+    metadata,
+    Column("issue_id", ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_key", String(300), primary_key=True),
+)
+
+issue_hourly = Table(
+    "issue_hourly",
+    metadata,
+    Column("issue_id", ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True),
+    Column("hour", BigInteger, primary_key=True),  # epoch seconds // 3600
+    Column("count", BigInteger, nullable=False),
+)
+
+# Per-issue value counts for environment, release, service, level and event tags:
+# they answer the list filters and, later, the tag distributions.
+issue_tags = Table(
+    "issue_tags",
+    metadata,
+    Column("issue_id", ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("value", String(200), primary_key=True),
+    Column("times_seen", BigInteger, nullable=False),
+    Column("first_seen", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+    Index(None, "key", "value"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", String(32), nullable=False),
+    Column("issue_id", ForeignKey("issues.id", ondelete="CASCADE"), nullable=False),
+    Column("timestamp", Float, nullable=False),
+    Column("received_at", Float, nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("platform", String(64), nullable=True),
+    Column("release", String(250), nullable=True),
+    Column("environment", String(64), nullable=True),
+    Column("service", String(200), nullable=True),
+    Column("user_key", String(300), nullable=True),
+    Column("title", String(512), nullable=False),
+    Column("grouping_hash", String(64), nullable=False),
+    Column("payload", LargeBinary, nullable=False),  # zstd-compressed normalized JSON
+    UniqueConstraint("project_id", "event_id"),
+    Index(None, "issue_id", "timestamp"),
+    Index(None, "project_id", "timestamp"),
+)
+
+user_reports = Table(
+    "user_reports",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", String(32), nullable=False),
+    Column("name", String(200), nullable=True),
+    Column("email", String(254), nullable=True),
+    Column("comments", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("project_id", "event_id"),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", BigInteger, nullable=True),
+    Column("event_id", String(32), nullable=True),
+    Column("kind", String(32), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("meta", Text, nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# Relay-style outcomes: every accepted, dropped or rejected item, per project and hour.
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("project_id", BigInteger, primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("category", String(32), primary_key=True),
+    Column("outcome", String(16), primary_key=True),  # accepted | dropped | rejected
+    Column("reason", String(64), primary_key=True),
+    Column("quantity", BigInteger, nullable=False),
+)

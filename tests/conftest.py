@@ -1,0 +1,103 @@
+"""Shared fixtures: settings in a temp dir, SQLite or PostgreSQL, a live server."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from faultbox.config import load_settings
+from faultbox.query.dsn import dsn_for
+from faultbox.store import migrate
+from faultbox.store.db import open_engine
+from faultbox.store.schema import metadata
+from tests.support import LiveServer, free_port, seed, start_server
+
+# -- databases ---------------------------------------------------------------------
+
+
+def _postgres_admin_url() -> str:
+    url = os.environ.get("FAULTBOX_TEST_DATABASE_URL")
+    if not url:
+        pytest.fail(
+            "FAULTBOX_TEST_DATABASE_URL is not set: run the suite with scripts/test.sh, "
+            "which finds or starts PostgreSQL"
+        )
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A private database on the test PostgreSQL server, dropped at the end."""
+    admin = make_url(_postgres_admin_url()).set(drivername="postgresql+psycopg")
+    name = f"faultbox_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin_engine = open_engine(admin.render_as_string(hide_password=False))
+    with admin_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin.set(database=name).render_as_string(hide_password=False)
+    engine = open_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin_engine.dispose()
+
+
+def _truncate(engine: Engine) -> None:
+    names = ", ".join(t.name for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each storage test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'faultbox.sqlite3'}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    engine = open_engine(url)
+    _truncate(engine)
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = open_engine(database_url)
+    migrate.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+    yield from _live(tmp_path, database_url)
+
+
+@pytest.fixture
+def sqlite_server(tmp_path: Path) -> Iterator[LiveServer]:
+    yield from _live(tmp_path, f"sqlite:///{tmp_path / 'faultbox.sqlite3'}")
+
+
+def _live(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+    port = free_port()
+    settings = load_settings(
+        {"data_dir": str(tmp_path / "data"), "database_url": database_url, "port": port}, environ={}
+    )
+    engine = open_engine(database_url)
+    migrate.upgrade(engine)
+    project, token = seed(engine, settings.public_url)
+    server, thread, app = start_server(settings)
+    dsn = dsn_for(settings.public_url, project)
+    assert dsn
+    yield LiveServer(settings.public_url, settings, engine, project, dsn, token, app)
+    server.should_exit = True
+    thread.join(timeout=20)
+    engine.dispose()
