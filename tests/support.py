@@ -102,8 +102,8 @@ def seed(engine: Engine, public_url: str, project_name: str = "backend") -> tupl
     return project, token
 
 
-def start_server(settings: Settings, *, run_worker: bool = True) -> tuple[uvicorn.Server, threading.Thread, Any]:
-    app = create_app(settings, run_worker=run_worker)
+def start_server(settings: Settings, *, worker: str = "thread") -> tuple[uvicorn.Server, threading.Thread, Any]:
+    app = create_app(settings, worker=worker)  # type: ignore[arg-type]
     config = uvicorn.Config(
         app, host="127.0.0.1", port=settings.port, log_level="warning", access_log=False,
         loop="asyncio", lifespan="on",

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Literal
 
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -16,11 +17,12 @@ from faultbox import __version__
 from faultbox.api import issues as issues_api
 from faultbox.api import projects as projects_api
 from faultbox.config import Settings
+from faultbox.digest.process import WorkerProcess
 from faultbox.digest.worker import DigestWorker
 from faultbox.ingest.accept import IngestContext
 from faultbox.ingest.keys import KeyCache
 from faultbox.ingest.outcomes import OutcomeCounter
-from faultbox.ingest.routes import routes as ingest_routes
+from faultbox.ingest.routes import IngestFirst
 from faultbox.queue import open_queue
 from faultbox.store.db import open_engine, write_transaction
 from faultbox.store.outcomes import add_outcomes
@@ -30,7 +32,15 @@ log = logging.getLogger(__name__)
 _FLUSH_SECONDS = 2.0
 
 
-def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
+WorkerMode = Literal["process", "thread", "none"]
+
+
+def create_app(settings: Settings, *, worker: WorkerMode = "process") -> IngestFirst:
+    """The ASGI app: ingest routes first, then the API (``.state`` holds the parts).
+
+    ``worker`` runs the digest in a child process (the default for ``serve``: it
+    gets its own core), in a thread of this process, or not at all.
+    """
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = open_engine(settings.database_url)
@@ -40,23 +50,27 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         app.state.engine = engine
         app.state.queue = queue
         app.state.ingest = IngestContext(settings, queue, KeyCache(engine), outcomes)
-        worker = DigestWorker(
-            engine,
-            queue,
-            batch_size=settings.digest_batch_size,
-            max_attempts=settings.digest_max_attempts,
-        )
-        app.state.worker = worker if run_worker else None
-        if run_worker:
-            worker.start()
-        flusher = asyncio.create_task(_flush_outcomes_forever(app))
+        digest: DigestWorker | WorkerProcess | None = None
+        if worker == "thread":
+            digest = DigestWorker(
+                engine,
+                queue,
+                batch_size=settings.digest_batch_size,
+                max_attempts=settings.digest_max_attempts,
+            )
+        elif worker == "process":
+            digest = WorkerProcess(settings)
+        app.state.worker = digest
+        if digest is not None:
+            digest.start()
+        housekeeping = asyncio.create_task(_housekeeping_forever(app))
         try:
             yield
         finally:
-            flusher.cancel()
-            if run_worker:
+            housekeeping.cancel()
+            if digest is not None:
                 # Drain what was acknowledged so a graceful stop leaves nothing queued.
-                await asyncio.to_thread(worker.stop)
+                await asyncio.to_thread(digest.stop)
             await asyncio.to_thread(_flush_outcomes, app)
             queue.close()
             engine.dispose()
@@ -73,10 +87,9 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
     )
     app.include_router(projects_api.router)
     app.include_router(issues_api.router)
-    app.router.routes.extend(ingest_routes)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/readyz", readyz, methods=["GET"], include_in_schema=False)
-    return app
+    return IngestFirst(app)
 
 
 async def healthz() -> JSONResponse:
@@ -94,7 +107,7 @@ async def readyz(request: Request) -> JSONResponse:
     worker = request.app.state.worker
     if worker is not None:
         checks["worker"] = "ok" if worker.is_alive() else "error: digest worker stopped"
-    checks["queue_depth"] = str(request.app.state.queue.depth())
+    checks["queue_depth"] = str(await asyncio.to_thread(request.app.state.queue.exact_depth))
     ready = all(not v.startswith("error") for v in checks.values())
     return JSONResponse(
         {"status": "ok" if ready else "unavailable", "checks": checks},
@@ -102,10 +115,12 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-async def _flush_outcomes_forever(app: FastAPI) -> None:
+async def _housekeeping_forever(app: FastAPI) -> None:
     while True:
         await asyncio.sleep(_FLUSH_SECONDS)
         await asyncio.to_thread(_flush_outcomes, app)
+        if isinstance(app.state.worker, WorkerProcess):
+            app.state.worker.ensure_running()
 
 
 def _flush_outcomes(app: FastAPI) -> None:

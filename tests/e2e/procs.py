@@ -15,6 +15,8 @@ import orjson
 from tests.support import wait_for
 
 FAULTBOX = [sys.executable, "-m", "faultbox"]
+# uvicorn re-raises SIGTERM after its graceful shutdown, so a clean stop exits by that signal.
+GRACEFUL = (0, -signal.SIGTERM)
 
 
 def env_for(data_dir: Path, port: int | None = None) -> dict[str, str]:
@@ -60,10 +62,12 @@ class ServeProcess:
     def kill9(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
+        self.log.close()
 
     def stop(self) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(timeout=60)
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
         return self.proc.returncode

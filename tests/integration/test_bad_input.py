@@ -138,7 +138,7 @@ def test_duplicate_event_id_is_stored_once(server: LiveServer) -> None:
         assert response.status_code == 200
         assert response.json() == {"id": EVENT_ID}
     server.wait_events(1)
-    wait_for(lambda: server.app.state.queue.depth() == 0)
+    wait_for(lambda: server.app.state.queue.exact_depth() == 0)
     assert server.event_count() == 1
     assert [i["count"] for i in server.issues()] == [1]
 

@@ -157,7 +157,7 @@ def test_error_events_become_issues_without_dead_letters(
     results: tuple[LiveServer, dict[str, httpx.Response]],
 ) -> None:
     server, answers = results
-    wait_for(lambda: server.app.state.queue.depth() == 0, timeout=60)
+    wait_for(lambda: server.app.state.queue.exact_depth() == 0, timeout=60)
     with server.engine.connect() as conn:
         letters = conn.execute(select(dead_letters.c.event_id, dead_letters.c.reason)).all()
     assert [tuple(r) for r in letters] == []
@@ -189,7 +189,7 @@ def test_feedback_and_user_reports_are_stored_against_their_event(
     results: tuple[LiveServer, dict[str, httpx.Response]],
 ) -> None:
     server, _ = results
-    wait_for(lambda: server.app.state.queue.depth() == 0, timeout=60)
+    wait_for(lambda: server.app.state.queue.exact_depth() == 0, timeout=60)
     with server.engine.connect() as conn:
         rows = conn.execute(select(user_reports.c.event_id, user_reports.c.name)).all()
     stored = {(r.event_id, r.name) for r in rows}

@@ -22,9 +22,16 @@ from faultbox.store.db import open_engine
 @click.command()
 @click.option("--host", default=None, help="Address to listen on (env FAULTBOX_HOST).")
 @click.option("--port", default=None, help="Port (env FAULTBOX_PORT, default 8000).")
-@click.option("--no-worker", is_flag=True, help="Do not run the digest worker in this process.")
+@click.option("--no-worker", is_flag=True, help="Run no digest worker (use `faultbox worker`).")
+@click.option(
+    "--worker-mode",
+    type=click.Choice(["process", "thread"]),
+    default="process",
+    show_default=True,
+    help="Digest in a supervised child process (own CPU core) or in a thread of this one.",
+)
 @settings_options
-def serve(no_worker: bool, **overrides: Any) -> None:
+def serve(no_worker: bool, worker_mode: str, **overrides: Any) -> None:
     """Run the API, ingest and (by default) the digest worker in one process."""
     settings = settings_from(**overrides)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -35,7 +42,7 @@ def serve(no_worker: bool, **overrides: Any) -> None:
     for line in lines:
         click.echo(line)
     config = uvicorn.Config(
-        create_app(settings, run_worker=not no_worker),
+        create_app(settings, worker="none" if no_worker else worker_mode),  # type: ignore[arg-type]
         host=settings.host,
         port=settings.port,
         loop="uvloop",

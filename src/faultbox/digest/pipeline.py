@@ -6,6 +6,7 @@ parse → normalize → enrich → scrub → group → pack.  Pure: the worker d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -14,6 +15,7 @@ from faultbox.digest.grouping import compute_grouping
 from faultbox.digest.native_event import native_to_event
 from faultbox.digest.normalize import NormalizeError, normalize_sentry
 from faultbox.digest.scrub import ScrubConfig, scrub_event
+from faultbox.digest.trim import trim_depth
 from faultbox.model import event_to_dict
 from faultbox.queue.base import InboxMessage, Kind
 from faultbox.store.batch import ProcessedEvent
@@ -63,7 +65,14 @@ def process_event(message: InboxMessage, config: ProjectConfig) -> ProcessedEven
         raise PoisonMessage(f"cannot normalize event: {exc}") from None
     event = scrub_event(enrich_event(event), config.scrub)
     grouping = compute_grouping(event)
-    return ProcessedEvent(event=event, grouping=grouping, payload=pack(event_to_dict(event)))
+    return ProcessedEvent(event=event, grouping=grouping, payload=_pack(event_to_dict(event)))
+
+
+def _pack(data: dict[str, Any]) -> bytes:
+    try:
+        return pack(data)
+    except orjson.JSONEncodeError:
+        return pack(trim_depth(data))
 
 
 def process_user_report(message: InboxMessage) -> UserReport:

@@ -1,16 +1,21 @@
 """Server-side PII scrubbing, configurable per project.
 
-Sensitive values are replaced by ``[Filtered]``: headers that carry credentials,
-cookies, any field whose key names a secret (``password``, ``token``, ...), and
-card numbers that pass the Luhn check inside any string.  Copy-on-write: only
-the containers on the path to a change are copied, the input is never mutated.
+Sensitive values become ``[Filtered]``: any field whose key names a secret
+(``password``, ``token``, ``authorization``, ``cookie``...), which covers the
+credential headers and the cookies, and card numbers that pass the Luhn check
+inside any string.  Copy-on-write: only the containers on the path to a change
+are copied, the input event is never mutated.
+
+Hot path.  Most events hold nothing to scrub, so two C-speed checks come first:
+one ``orjson.dumps`` + ``translate`` over everything says whether a card can be
+present at all, and a tight loop over the dict keys (memoized verdicts, one
+set comparison per dict) says whether any key is denied.  Only then the walk.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -24,9 +29,10 @@ FILTERED = "[Filtered]"
 MAX_DEPTH = 20
 _MAX_FIELDS = 200
 _MAX_FIELD_LEN = 100
+_MAX_MEMO = 20_000
 
-# Matched as substrings of the key lowercased with "-" and "_" removed, the way
-# Relay and sentry-python's denylist read them ("X-Api-Key" → "xapikey").
+# Substrings of the key lowercased with "-" and "_" removed, the way Relay and
+# sentry-python's denylist read keys ("X-Api-Key" → "xapikey" ⊃ "apikey").
 DEFAULT_FIELDS: tuple[str, ...] = (
     "password",
     "passwd",
@@ -37,46 +43,50 @@ DEFAULT_FIELDS: tuple[str, ...] = (
     "credentials",
     "privatekey",
     "session",
-    "auth",
+    "auth",  # authorization, proxy-authorization, x-auth-token
     "csrf",
     "xsrf",
-    "cookie",
+    "cookie",  # cookie, set-cookie, request.cookies
 )
-SENSITIVE_HEADERS = frozenset(
+IP_FIELDS = frozenset(
     {
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "set-cookie",
-        "x-api-key",
-        "api-key",
-        "x-auth-token",
+        "ipaddress",
+        "remoteaddr",
+        "xforwardedfor",
+        "xrealip",
+        "forwarded",
+        "cfconnectingip",
+        "trueclientip",
+        "clientip",
     }
 )
-IP_HEADERS = frozenset(
-    {"x-forwarded-for", "x-real-ip", "forwarded", "cf-connecting-ip", "true-client-ip"}
-)
-IP_FIELDS = frozenset({"ipaddress", "remoteaddr", "xforwardedfor", "xrealip", "clientip"})
 
-# Major card networks start with 2-6; excluding 1 keeps millisecond timestamps out.
+# Major card networks start with 2-6; leaving out 1 keeps millisecond timestamps.
 # The look-behind follows the first digit so the engine can skip to candidates.
 _CARD_RE = re.compile(r"[2-6](?<![0-9.][2-6])(?:[ -]?[0-9]){12,18}(?![0-9])")
-# A blob can hold a card only if 13 digits touch once separators are gone: one
-# C-level translate and find decide that for a whole stack's variables at once.
+# Serialized, a value can hold a card only if 13 digits touch once the
+# separators are gone.
 _DIGITS_ONLY = bytes(0x30 if 0x30 <= i <= 0x39 else 0x2E for i in range(256))
 _THIRTEEN_DIGITS = b"0" * 13
+
+_KEEP, _DENY, _SAFE = 0, 1, 2
+# What "users affected" counts: a numeric id must not be taken for a card.
+_USER_IDS = frozenset({"id", "email", "username", "ip_address", "name"})
+_NO_KEYS: frozenset[str] = frozenset()
+_CONTAINERS = frozenset({dict, list, tuple})
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _normalize_key(key: str) -> str:
+    return key.lower().replace("-", "").replace("_", "")
 
 
 def _may_hold_card(obj: object) -> bool:
     try:
         blob = orjson.dumps(obj)
-    except TypeError:  # not plain JSON (big ints, odd keys): look at every string
+    except TypeError:  # not plain JSON (huge ints, odd keys): look at every string
         return True
     return _THIRTEEN_DIGITS in blob.translate(_DIGITS_ONLY, b" -")
-
-
-def _normalize_key(key: str) -> str:
-    return key.lower().replace("-", "").replace("_", "")
 
 
 def _luhn(digits: str) -> bool:
@@ -94,23 +104,21 @@ def _card(match: re.Match[str]) -> str:
     return FILTERED if _luhn(text.replace(" ", "").replace("-", "")) else text
 
 
-def _field_list(obj: dict[str, object], name: str) -> tuple[str, ...]:
+def _field_list(obj: dict[Any, Any], name: str) -> tuple[str, ...]:
     value = obj.get(name, [])
     if not isinstance(value, list | tuple):
         raise ValueError(f"scrub config: {name!r} must be a list of strings")
     if len(value) > _MAX_FIELDS:
         raise ValueError(f"scrub config: {name!r} has more than {_MAX_FIELDS} entries")
-    out: list[str] = []
     for item in value:
-        if not isinstance(item, str) or not item.strip():
-            raise ValueError(f"scrub config: {name!r} entries must be non-empty strings")
+        if not isinstance(item, str) or not _normalize_key(item.strip()):
+            raise ValueError(f"scrub config: {name!r} entries must be non-empty field names")
         if len(item) > _MAX_FIELD_LEN:
             raise ValueError(f"scrub config: {name!r} entry longer than {_MAX_FIELD_LEN}")
-        out.append(item.strip())
-    return tuple(out)
+    return tuple(item.strip() for item in value)
 
 
-def _flag(obj: dict[str, object], name: str, default: bool) -> bool:
+def _flag(obj: dict[Any, Any], name: str, default: bool) -> bool:
     value = obj.get(name, default)
     if not isinstance(value, bool):
         raise ValueError(f"scrub config: {name!r} must be true or false")
@@ -120,8 +128,8 @@ def _flag(obj: dict[str, object], name: str, default: bool) -> bool:
 @dataclass(frozen=True, slots=True)
 class ScrubConfig:
     enabled: bool = True
-    extra_fields: tuple[str, ...] = ()
-    safe_fields: tuple[str, ...] = ()
+    extra_fields: tuple[str, ...] = ()  # more denied key substrings
+    safe_fields: tuple[str, ...] = ()  # keys never scrubbed, nor anything below them
     scrub_credit_cards: bool = True
     scrub_ip_addresses: bool = False
 
@@ -155,24 +163,21 @@ class ScrubConfig:
 
 _CONFIG_KEYS = frozenset(f.name for f in dataclasses.fields(ScrubConfig))
 
-_KEEP, _DENY, _SAFE = 0, 1, 2
-_USER_IDS = frozenset({"id", "email", "username", "ip_address", "name"})
-_NO_KEYS: frozenset[str] = frozenset()
-
 
 class _Scrubber:
-    """One config compiled.  ``cards`` in the walk says whether strings need a
-    card scan at all: the caller decided it for the whole subtree at C speed."""
+    """One config, compiled.  ``cards`` in a walk says whether strings need the
+    card scan at all."""
 
     def __init__(self, config: ScrubConfig) -> None:
         fields = DEFAULT_FIELDS + tuple(_normalize_key(f) for f in config.extra_fields)
         self._deny_re = re.compile("|".join(re.escape(f) for f in fields if f))
         self._safe = frozenset(_normalize_key(f) for f in config.safe_fields)
         self._ip_fields = IP_FIELDS if config.scrub_ip_addresses else frozenset()
-        self._headers = SENSITIVE_HEADERS | (IP_HEADERS if config.scrub_ip_addresses else set())
         self._cards = config.scrub_credit_cards
-        # Keys repeat across events (variable names, header names): memoized.
+        # Keys repeat across events (variable and header names): memoized, the
+        # harmless ones also in a set so a whole dict is checked in one C call.
         self._verdicts: dict[object, int] = {}
+        self._harmless: set[object] = set()
 
     def verdict(self, key: object) -> int:
         cached = self._verdicts.get(key)
@@ -185,24 +190,51 @@ class _Scrubber:
                 result = _SAFE
             elif norm in self._ip_fields or self._deny_re.search(norm):
                 result = _DENY
-        if len(self._verdicts) >= 20_000:  # a hostile key stream must not grow memory
+        if len(self._verdicts) >= _MAX_MEMO:  # a hostile key stream must not grow memory
             self._verdicts.clear()
+            self._harmless.clear()
         self._verdicts[key] = result
+        if result == _KEEP:
+            self._harmless.add(key)
         return result
 
-    def gate(self, obj: object) -> bool:
-        return self._cards and _may_hold_card(obj)
+    def clean(self, root: object, depth: int = 0) -> bool:
+        """No denied or safe key anywhere below, and shallow enough for the walk."""
+        harmless, containers, scalars = self._harmless, _CONTAINERS, _SCALARS
+        level: list[Any] = [root]
+        for _ in range(MAX_DEPTH - depth):
+            below: list[Any] = []
+            append = below.append
+            for node in level:
+                kind = type(node)
+                if kind is dict:
+                    if not harmless.issuperset(node):
+                        for key in node:
+                            if key not in harmless and self.verdict(key) != _KEEP:
+                                return False
+                    node = node.values()
+                elif kind is not list and kind is not tuple:
+                    return False  # a subclass or another oddity: the full walk judges it
+                for value in node:
+                    kind = type(value)
+                    if kind in containers:
+                        append(value)
+                    elif kind not in scalars:
+                        return False
+            if not below:
+                return True
+            level = below
+        return False
 
-    def text(self, value: str) -> str:
-        if not self._cards or len(value) < 13 or _CARD_RE.search(value) is None:
+    def text(self, value: str, cards: bool = True) -> str:
+        if not cards or not self._cards or len(value) < 13 or not _CARD_RE.search(value):
             return value
         scrubbed = _CARD_RE.sub(_card, value)
         return value if scrubbed == value else scrubbed
 
-    def walk(self, value: object, depth: int, cards: bool) -> object:
-        kind = type(value)
-        if kind is str:
-            return self.text(value) if cards else value  # type: ignore[arg-type]
+    def walk(self, value: Any, depth: int, cards: bool) -> Any:
+        if type(value) is str:
+            return self.text(value, cards)
         if isinstance(value, dict):
             return self.mapping(value, depth, cards)
         if isinstance(value, list | tuple):
@@ -211,77 +243,52 @@ class _Scrubber:
 
     def mapping(
         self, data: dict[Any, Any], depth: int, cards: bool, keep: frozenset[str] = _NO_KEYS
-    ) -> object:
+    ) -> Any:
         if depth >= MAX_DEPTH:
             return FILTERED  # deeper than anything legitimate: not worth the risk
         out: dict[Any, Any] | None = None
-        verdicts = self._verdicts
         for key, item in data.items():
-            v = verdicts.get(key)
-            if v is None:
-                v = self.verdict(key)
-            if v == _KEEP:
-                if key in keep:
-                    continue
-                kind = type(item)
-                if kind is str:
-                    if not cards or len(item) < 13:
-                        continue
-                    new = self.text(item)
-                elif kind is dict or kind is list or isinstance(item, dict | list | tuple):
-                    new = self.walk(item, depth + 1, cards)
-                else:
-                    continue
-                if new is item:
-                    continue
-            elif v == _DENY:
-                if item == FILTERED:
-                    continue
-                new = FILTERED
-            else:
+            v = self.verdict(key)
+            if v == _SAFE or (v == _DENY and item == FILTERED) or (v == _KEEP and key in keep):
                 continue
-            if out is None:
-                out = dict(data)
-            out[key] = new
+            new = FILTERED if v == _DENY else self.walk(item, depth + 1, cards)
+            if new is not item:
+                out = dict(data) if out is None else out
+                out[key] = new
         return data if out is None else out
 
-    def sequence(self, data: list[Any] | tuple[Any, ...], depth: int, cards: bool) -> object:
+    def sequence(self, data: list[Any] | tuple[Any, ...], depth: int, cards: bool) -> Any:
         if depth >= MAX_DEPTH:
             return FILTERED
-        out: list[Any] | None = None
-        for i, item in enumerate(data):
-            new = self.walk(item, depth + 1, cards)
-            if new is not item:
-                if out is None:
-                    out = list(data)
-                out[i] = new
-        if out is None:
+        new = [self.walk(item, depth + 1, cards) for item in data]
+        if all(a is b for a, b in zip(new, data, strict=True)):
             return data
-        return tuple(out) if isinstance(data, tuple) else out
+        return tuple(new) if isinstance(data, tuple) else new
 
-    def pairs(self, data: list[Any], cards: bool) -> object:
+    def pairs(self, data: list[Any], cards: bool) -> Any:
         """``[[name, value], ...]``: headers or a query string sent as a list."""
         out: list[Any] | None = None
         for i, item in enumerate(data):
-            if isinstance(item, list | tuple) and len(item) == 2:
-                new = self.mapping({item[0]: item[1]}, 2, cards)
-                if new is not item and isinstance(new, dict):
-                    new = [item[0], new[item[0]]]
-                else:
+            if isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[0], str):
+                v = self.verdict(item[0])
+                if v == _SAFE or (v == _DENY and item[1] == FILTERED):
                     continue
+                value = FILTERED if v == _DENY else self.walk(item[1], 2, cards)
+                if value is item[1]:
+                    continue
+                new: Any = [item[0], value]
             else:
                 new = self.walk(item, 2, cards)
                 if new is item:
                     continue
-            if out is None:
-                out = list(data)
+            out = list(data) if out is None else out
             out[i] = new
         return data if out is None else out
 
-    def form(self, text: str) -> str:
+    def form(self, text: str, cards: bool) -> str:
         """``a=b&password=c`` with the denied values filtered, the rest as sent."""
         if "=" not in text:
-            return self.text(text)
+            return self.text(text, cards)
         parts = text.split("&")
         changed = False
         for i, part in enumerate(parts):
@@ -289,159 +296,118 @@ class _Scrubber:
             if sep and value != FILTERED and self.verdict(unquote_plus(name)) == _DENY:
                 parts[i] = f"{name}={FILTERED}"
                 changed = True
-        return self.text("&".join(parts) if changed else text)
+        return self.text("&".join(parts) if changed else text, cards)
 
-    def body(self, data: object, cards: bool) -> object:
+    def body(self, data: Any, cards: bool) -> Any:
         """``request.data``: an object, or a JSON or form-encoded string."""
         if type(data) is not str:
             return self.walk(data, 1, cards)
-        if data.lstrip()[:1] in ("{", "["):
-            try:
-                parsed = orjson.loads(data)
-            except orjson.JSONDecodeError:
-                return self.text(data)
-            scrubbed = self.walk(parsed, 1, True)
-            if scrubbed is parsed:
-                return data
-            return orjson.dumps(scrubbed).decode()
-        return self.form(data)
+        if data.lstrip()[:1] not in ("{", "["):
+            return self.form(data, cards)
+        try:
+            parsed = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return self.text(data, cards)
+        scrubbed = self.walk(parsed, 1, True)
+        return data if scrubbed is parsed else orjson.dumps(scrubbed).decode()
 
-    def headers(self, headers: object, cards: bool) -> object:
-        pairs = headers.items() if isinstance(headers, dict) else headers
-        if not isinstance(pairs, list) and not isinstance(headers, dict):
-            return self.walk(headers, 1, cards)
-        out: list[Any] | dict[Any, Any] | None = None
-        for i, pair in enumerate(pairs):
-            if not isinstance(pair, list | tuple) or len(pair) != 2:
-                continue
-            name, value = pair
-            v = self.verdict(name)
-            if v == _SAFE:
-                continue
-            if v == _DENY or (isinstance(name, str) and name.lower() in self._headers):
-                new = FILTERED
-            else:
-                new = self.walk(value, 2, cards)
-            if new is value or new == value:
-                continue
-            if isinstance(headers, dict):
-                out = dict(headers) if out is None else out
-                out[name] = new  # type: ignore[call-overload]
-            else:
-                out = list(pairs) if out is None else out
-                out[i] = [name, new]  # type: ignore[call-overload]
-        return headers if out is None else out
-
-    def url(self, url: str) -> str:
+    def url(self, url: str, cards: bool) -> str:
         base, sep, query = url.partition("?")
-        if not sep:
-            return self.text(url)
-        query, hsep, fragment = query.partition("#")
-        scrubbed = self.text(f"{base}?{self.form(query)}{hsep}{fragment}")
-        return url if scrubbed == url else scrubbed
+        if sep:
+            query, hsep, fragment = query.partition("#")
+            scrubbed = f"{base}?{self.form(query, cards)}{hsep}{fragment}"
+            url = url if scrubbed == url else scrubbed
+        return self.text(url, cards)
 
-    def request(self, request: JSON) -> JSON:
-        cards = self.gate(request)
+    def request(self, request: JSON, cards: bool) -> JSON:
         out: JSON | None = None
         for key, item in request.items():
             v = self.verdict(key)
-            if v == _SAFE:
+            if v == _SAFE or (v == _DENY and item in (FILTERED, None, "", {}, [])):
                 continue
-            if key == "cookies":
-                new = item if item in (None, "", {}, [], FILTERED) else FILTERED
-            elif v == _DENY:
+            if v == _DENY:
                 new = FILTERED
-            elif key == "headers":
-                new = self.headers(item, cards)
-            elif key == "query_string" and isinstance(item, str):
-                new = self.form(item)
-            elif key == "query_string" and isinstance(item, list):
+            elif isinstance(item, list) and key in ("headers", "query_string", "env"):
                 new = self.pairs(item, cards)
-            elif key == "data":
-                new = self.body(item, cards)
-            elif key == "url" and isinstance(item, str):
-                new = self.url(item)
+            elif type(item) is str and key in ("data", "query_string"):
+                new = self.body(item, cards) if key == "data" else self.form(item, cards)
+            elif type(item) is str and key == "url":
+                new = self.url(item, cards)
             else:
-                new = self.walk(item, 1, cards)
-            if new is not item and new != item:
+                new = self.body(item, cards) if key == "data" else self.walk(item, 1, cards)
+            if new is not item:
                 out = dict(request) if out is None else out
                 out[key] = new
         return request if out is None else out
 
-    def user(self, user: JSON) -> JSON:
-        # The identity fields are what "users affected" counts: a numeric id
-        # must not be taken for a card number.  Only the IP may have to go.
-        scrubbed = self.mapping(user, 0, self.gate(user), keep=_USER_IDS)
-        out = scrubbed if isinstance(scrubbed, dict) else {}
-        if self._ip_fields and "ip_address" in out:
-            out = {k: v for k, v in out.items() if k != "ip_address"}
-        return out
+    def user(self, user: JSON, cards: bool) -> JSON:
+        scrubbed = self.mapping(user, 0, cards, keep=_USER_IDS)
+        if self._ip_fields and "ip_address" in scrubbed:
+            return {k: v for k, v in scrubbed.items() if k != "ip_address"}
+        return scrubbed  # type: ignore[no-any-return]
 
-    def frames(self, frames: tuple[Frame, ...]) -> tuple[Frame, ...]:
-        with_vars = [f.vars for f in frames if f.vars]
-        if not with_vars:
-            return frames
-        cards = self.gate(with_vars)
+    def frames(self, frames: tuple[Frame, ...], cards: bool) -> tuple[Frame, ...]:
         out: list[Frame] | None = None
         for i, frame in enumerate(frames):
-            if not frame.vars:
-                continue
-            new_vars = self.mapping(frame.vars, 1, cards)
-            if new_vars is not frame.vars:
-                out = list(frames) if out is None else out
-                out[i] = dataclasses.replace(
-                    frame, vars=new_vars if isinstance(new_vars, dict) else {}
-                )
+            if frame.vars and (cards or not self.clean(frame.vars, 1)):
+                new = self.mapping(frame.vars, 1, cards)
+                if new is not frame.vars:
+                    out = list(frames) if out is None else out
+                    out[i] = dataclasses.replace(frame, vars=new if type(new) is dict else {})
         return frames if out is None else tuple(out)
 
-    def exception(self, exc: ExceptionValue) -> ExceptionValue:
-        value = self.text(exc.value) if exc.value else exc.value
-        frames = self.frames(exc.frames)
+    def exception(self, exc: ExceptionValue, cards: bool) -> ExceptionValue:
+        value = self.text(exc.value, cards) if exc.value else exc.value
+        frames = self.frames(exc.frames, cards)
         if value is exc.value and frames is exc.frames:
             return exc
         return dataclasses.replace(exc, value=value, frames=frames)
 
-    def thread(self, thread: Thread) -> Thread:
-        frames = self.frames(thread.frames)
+    def thread(self, thread: Thread, cards: bool) -> Thread:
+        frames = self.frames(thread.frames, cards)
         return thread if frames is thread.frames else dataclasses.replace(thread, frames=frames)
 
-    def part(self, value: Any) -> Any:
-        """A free-form JSON part of the event: extra, contexts, breadcrumbs, tags."""
-        return self.walk(value, 0, self.gate(value))
-
     def event(self, event: Event) -> Event:
+        stacks = [e.frames for e in event.exceptions] + [t.frames for t in event.threads]
+        variables = [f.vars for stack in stacks for f in stack if f.vars]
+        free = (event.breadcrumbs, event.extra, event.contexts, event.tags)
+        texts = [event.message, event.message_template, *(e.value for e in event.exceptions)]
+        # One serialization answers "no card anywhere" for most events; only
+        # when it does not is each part asked on its own.
+        anywhere = self._cards and _may_hold_card(
+            (variables, free, texts, event.user, event.request)
+        )
+
+        def cards(part: object) -> bool:
+            return anywhere and _may_hold_card(part)
+
         changes: dict[str, Any] = {}
-        for name in ("message", "message_template"):
-            text = getattr(event, name)
-            if text:
-                scrubbed = self.text(text)
-                if scrubbed is not text:
-                    changes[name] = scrubbed
-        _changed(changes, "exceptions", event.exceptions, _each(self.exception))
-        _changed(changes, "threads", event.threads, _each(self.thread))
-        for name in ("breadcrumbs", "tags", "extra", "contexts"):
-            _changed(changes, name, getattr(event, name), self.part)
-        _changed(changes, "user", event.user, self.user)
-        _changed(changes, "request", event.request, self.request)
+        if cards(texts):
+            for name in ("message", "message_template"):
+                text = getattr(event, name)
+                if text and self.text(text) is not text:
+                    changes[name] = self.text(text)
+        if (vc := cards([variables, texts])) or not self.clean(variables):
+            exceptions = tuple(self.exception(e, vc) for e in event.exceptions)
+            if any(a is not b for a, b in zip(exceptions, event.exceptions, strict=True)):
+                changes["exceptions"] = exceptions
+            threads = tuple(self.thread(t, vc) for t in event.threads)
+            if any(a is not b for a, b in zip(threads, event.threads, strict=True)):
+                changes["threads"] = threads
+        if (fc := cards(free)) or not self.clean(free):
+            for name, value in zip(("breadcrumbs", "extra", "contexts", "tags"), free, strict=True):
+                new = self.walk(value, 0, fc) if fc or not self.clean(value) else value
+                if new is not value:
+                    changes[name] = new if type(new) is type(value) else type(value)()
+        if event.user:
+            user = self.user(event.user, cards(event.user))
+            if user is not event.user:
+                changes["user"] = user
+        if event.request:
+            request = self.request(event.request, cards(event.request))
+            if request is not event.request:
+                changes["request"] = request
         return dataclasses.replace(event, **changes) if changes else event
-
-
-def _each(fn: Callable[[Any], Any]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
-    def apply(items: tuple[Any, ...]) -> tuple[Any, ...]:
-        new = [fn(item) for item in items]
-        if all(a is b for a, b in zip(new, items, strict=True)):
-            return items
-        return tuple(new)
-
-    return apply
-
-
-def _changed(changes: dict[str, Any], name: str, value: Any, fn: Callable[[Any], Any]) -> None:
-    if not value:
-        return
-    new = fn(value)
-    if new is not value and new != value:
-        changes[name] = new
 
 
 @lru_cache(maxsize=256)

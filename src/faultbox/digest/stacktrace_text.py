@@ -24,7 +24,7 @@ MAX_EXCEPTIONS = 50
 _TYPE = re.compile(r"[A-Za-z_$][\w$.`<>\[\]+/-]{0,255}")
 _ERROR_SUFFIXES = ("Error", "Exception", "Throwable", "Panic", "Fault", "Interrupt", "Exit")
 _NOT_APP_PATHS = tuple(
-    "site-packages dist-packages node_modules /usr/lib/python gems/ /lib/ruby/ node:internal"
+    "site-packages dist-packages node_modules /lib/python gems/ /lib/ruby/ node:internal"
     " /src/runtime/ /pkg/mod/ <frozen".split()
 )
 _NOT_APP_MODULES = tuple(
@@ -44,7 +44,7 @@ def _in_app(path: _Str, module: _Str) -> bool | None:
     # Only "certainly not app code" is decided here; grouping settles the rest.
     if path and any(p in path for p in _NOT_APP_PATHS):
         return False
-    return False if module and module.startswith(_NOT_APP_MODULES) else None
+    return False if module and (module + ".").startswith(_NOT_APP_MODULES) else None
 
 
 def _int(text: str) -> int | None:

@@ -50,12 +50,19 @@ class WorkerStats:
 
 class DigestWorker:
     def __init__(
-        self, engine: Engine, queue: SqliteInbox, *, batch_size: int, max_attempts: int
+        self,
+        engine: Engine,
+        queue: SqliteInbox,
+        *,
+        batch_size: int,
+        max_attempts: int,
+        idle_wait: float = 0.5,
     ) -> None:
         self.engine = engine
         self.queue = queue
         self.batch_size = batch_size
         self.max_attempts = max_attempts
+        self.idle_wait = idle_wait
         self.stats = WorkerStats()
         self._configs: dict[int, tuple[float, ProjectConfig]] = {}
         self._stop = threading.Event()
@@ -70,7 +77,7 @@ class DigestWorker:
     def stop(self, drain_seconds: float = 10.0) -> None:
         """Stop after draining what is queued (bounded by ``drain_seconds``)."""
         deadline = time.monotonic() + drain_seconds
-        while self.queue.depth() > 0 and time.monotonic() < deadline and self.is_alive():
+        while self.queue.has_claimable() and time.monotonic() < deadline and self.is_alive():
             time.sleep(0.05)
         self._stop.set()
         self.queue.wakeup.set()
@@ -93,7 +100,7 @@ class DigestWorker:
                 self._stop.wait(1.0)
                 continue
             if not worked:
-                self.queue.wakeup.wait(0.5)
+                self.queue.wakeup.wait(self.idle_wait)
                 self.queue.wakeup.clear()
 
     # -- one batch -----------------------------------------------------------------

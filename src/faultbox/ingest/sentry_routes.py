@@ -95,7 +95,7 @@ async def store_endpoint(request: Request) -> Response:
         raw = decode_store_body(data)
         if len(raw) > ctx.settings.max_event_size:
             raise BadRequest(f"event exceeds {ctx.settings.max_event_size} bytes")
-        payload = loads_json_object(raw, "event")
+        payload = loads_json_object(raw, "event", check_depth=False)
         auth = auth_from_request(request.headers, request.query_params)
         key = ctx.project_for_key(auth.public_key, project_id)
         event_id = normalize_event_id(payload.get("event_id")) or uuid.uuid4().hex
@@ -140,7 +140,7 @@ async def _accept_envelope(
     for index, item in enumerate(envelope.items):
         category = CATEGORY_OF_ITEM.get(item.type, "default")
         if item.type == "event":
-            payload = loads_json_object(item.payload, f"item {index} (event)")
+            payload = loads_json_object(item.payload, f"item {index} (event)", check_depth=False)
             event_id = (
                 header_event_id or normalize_event_id(payload.get("event_id")) or uuid.uuid4().hex
             )

@@ -312,7 +312,11 @@ def test_chain_each_exception_counts() -> None:
     alone = event(exceptions=(final,))
     g = group(chained)
     assert h(chained) != h(alone)
-    assert g.components[:3] == ("type:KeyError", "frame:shop.checkout:parse", "context:cart['amount']")
+    assert g.components[:3] == (
+        "type:KeyError",
+        "frame:shop.checkout:parse",
+        "context:cart['amount']",
+    )
     assert g.title == "RuntimeError: payment failed"
     assert g.culprit == "shop.checkout in pay"
 
@@ -442,7 +446,9 @@ def test_fingerprint_default_marker(marker: str) -> None:
     e = raise_at(app("pay"))
     g = group(event(exceptions=e.exceptions, fingerprint=(marker, "checkout")))
     assert g.components == (*group(e).components, "fingerprint:checkout")
-    other = group(event(exceptions=raise_at(app("refund")).exceptions, fingerprint=(marker, "checkout")))
+    other = group(
+        event(exceptions=raise_at(app("refund")).exceptions, fingerprint=(marker, "checkout"))
+    )
     assert g.hash != other.hash
 
 
@@ -492,7 +498,7 @@ def _frames(raw: Any) -> tuple[Frame, ...]:
     for f in raw["frames"]:
         if not isinstance(f, dict):
             continue
-        kw = {k: v for k, v in f.items() if k in fields and isinstance(v, str)}
+        kw: dict[str, Any] = {k: v for k, v in f.items() if k in fields and isinstance(v, str)}
         in_app = f.get("in_app")
         lineno = f.get("lineno")
         out.append(
@@ -575,7 +581,8 @@ PYTHON_CHAINED = """{"platform": "python", "fingerprint": ["{{ default }}", "che
      "context_line": "            checkout({\\"amount\\": \\"12,50 €\\"})"},
     {"filename": "py_scenarios.py", "abs_path": "/tmp/cap/py_scenarios.py", "function": "checkout",
      "module": "__main__", "lineno": 38, "in_app": true,
-     "context_line": "        raise RuntimeError(\\"Zahlung fehlgeschlagen – 支払い失敗 💥\\") from exc"}
+     "context_line":
+       "        raise RuntimeError(\\"Zahlung fehlgeschlagen – 支払い失敗 💥\\") from exc"}
   ]}}]}}"""
 
 # Trimmed from sdk-captured/sentry-python-2.75.0/main/004-event-exception-group.
@@ -591,7 +598,8 @@ PYTHON_GROUP = """{"platform": "python", "exception": {"values": [
                  "is_exception_group": true},
    "stacktrace": {"frames": [{"filename": "py_scenarios.py", "abs_path": "/tmp/cap/py_scenarios.py",
      "function": "<module>", "module": "__main__", "lineno": 74, "in_app": true,
-     "context_line": "        raise ExceptionGroup(\\"batch failed\\", [ValueError(\\"row 1 invalid\\")])"}
+     "context_line":
+       "        raise ExceptionGroup(\\"batch failed\\", [ValueError(\\"row 1 invalid\\")])"}
   ]}}]}}"""
 
 # Trimmed from sdk-captured/sentry-javascript-node-11.12.0/main/003-event-message-synthetic.
@@ -632,7 +640,10 @@ def test_real_python_chain() -> None:
 
 def test_real_python_exception_group() -> None:
     g = group(from_sentry(json.loads(PYTHON_GROUP)))
-    assert [c for c in g.components if c.startswith("type:")] == ["type:KeyError", "type:ValueError"]
+    assert [c for c in g.components if c.startswith("type:")] == [
+        "type:KeyError",
+        "type:ValueError",
+    ]
     assert g.title == "ValueError: row 1 invalid"
     assert g.culprit == "__main__ in <module>"
 
@@ -657,9 +668,7 @@ def _corpus_events() -> list[Path]:
     if not CORPUS.is_dir():
         return []
     return sorted(
-        p
-        for p in CORPUS.rglob("*.json")
-        if "schema" not in p.name and p.stat().st_size < 2_000_000
+        p for p in CORPUS.rglob("*.json") if "schema" not in p.name and p.stat().st_size < 2_000_000
     )
 
 
@@ -689,3 +698,61 @@ def test_library_only_cause_counts_by_type_when_the_chain_has_an_app_frame() -> 
     b = chain(lib("bind", "sun.nio.ch.Net", line=7), lib("doBind", "sun.nio.ch.ServerSocket"))
     assert h(a) == h(b)
     assert group(a).components[:2] == ("type:BindException", "type:LifecycleException")
+
+
+names = st.one_of(st.none(), st.text(max_size=40))
+frames_st = st.builds(
+    Frame,
+    filename=names,
+    abs_path=names,
+    function=names,
+    module=names,
+    lineno=st.one_of(st.none(), st.integers()),
+    context_line=names,
+    in_app=st.one_of(st.none(), st.booleans()),
+)
+mechanisms = st.one_of(
+    st.none(),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "is_exception_group": st.booleans(),
+            "exception_id": st.integers(0, 3),
+            "parent_id": st.integers(0, 3),
+            "synthetic": st.booleans(),
+        },
+    ),
+)
+exceptions_st = st.builds(
+    ExceptionValue,
+    type=names,
+    value=names,
+    frames=st.lists(frames_st, max_size=5).map(tuple),
+    mechanism=mechanisms,
+)
+
+
+@given(
+    st.lists(exceptions_st, max_size=4).map(tuple),
+    names,
+    names,
+    st.one_of(st.none(), st.lists(st.text(max_size=10), max_size=3).map(tuple)),
+    st.sampled_from(["python", "go", "javascript", "other"]),
+)
+def test_grouping_never_raises(
+    exceptions: tuple[ExceptionValue, ...],
+    message: str | None,
+    template: str | None,
+    fingerprint: tuple[str, ...] | None,
+    platform: str,
+) -> None:
+    e = event(
+        exceptions=exceptions,
+        message=message,
+        message_template=template,
+        fingerprint=fingerprint,
+        platform=platform,
+    )
+    g = group(e)
+    assert len(g.hash) == 32 and g.title and g.components
+    assert group(e) == g

@@ -335,6 +335,7 @@ JUNK = [
     "\n" * 50_000,
     "goroutine 1 [running]:\n" + "f()\n\t/a.go:1 +0x1\n" * 2500,
     "Caused by: x\n\t... 99999999 more\n" * 1500,
+    "java.lang.X: y\n" + "Caused by: x.Y: z\n\tat a.b(c)\n\t... 99999 more\n" * 1250,
 ]
 
 
@@ -365,3 +366,30 @@ LINES = st.sampled_from(
 def test_never_raises(lines: list[str], hint: str | None) -> None:
     parsed = parse_stack_trace("\n".join(lines), platform_hint=hint)
     assert parsed.platform in PLATFORMS and parsed.exceptions
+
+
+PY_HEAD = 'Traceback (most recent call last):\n  File "'
+
+
+@pytest.mark.parametrize(
+    ("text", "in_app"),
+    [
+        (
+            PY_HEAD + '/usr/local/lib/python3.11/json/decoder.py", line 1, in f\nValueError: x',
+            False,
+        ),
+        (PY_HEAD + '/usr/lib/python3/dist-packages/yaml/a.py", line 1, in f\nValueError: x', False),
+        (PY_HEAD + '/srv/shop/views.py", line 1, in pay\nE: x', None),
+        ("panic: x\n\ngoroutine 1 [running]:\nruntime.gopanic()\n\truntime/panic.go:7 +0x1", False),
+        ("E: x\n\tat kotlin.collections.Foo.bar(Foo.kt:1)", False),
+        ("E: x\n\tat javax.servlet.Http.run(Http.java:1)", False),
+        ("E: x\n\tat com.acme.javax.Thing.run(Thing.java:1)", None),
+        ("E: x\n   at Microsoft.AspNetCore.Run() in /x.cs:line 1", False),
+        ("E: x\n   at Acme.System.Run() in /x.cs:line 1", None),
+        ("/app/vendor/bundle/ruby/3.2.0/gems/rack/a.rb:2:in `y': m (E)", False),
+        ("app/models/a.rb:2:in `y': m (E)", None),
+    ],
+)
+def test_in_app_heuristic(text: str, in_app: bool | None) -> None:
+    (frame,) = parse_stack_trace(text).exceptions[-1].frames
+    assert frame.in_app is in_app

@@ -8,9 +8,10 @@ existing issues.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from faultbox.digest.grouping.fingerprint import (
+    Leaf,
     apply_fingerprint,
     default_components,
     frame_display,
@@ -34,10 +35,10 @@ __all__ = [
 MAX_TITLE = 200
 UNLABELED = "<unlabeled event>"
 
-GroupingFn = Callable[[Event, "InAppRules | None"], Grouping]
+GroupingFn = Callable[[Event, InAppRules | None], Grouping]
 
 
-def hash_components(components: list[str] | tuple[str, ...]) -> str:
+def hash_components(components: Sequence[str]) -> str:
     """blake2b-128 over length-prefixed parts: no separator can make two lists collide."""
     digest = hashlib.blake2b(digest_size=16)
     for part in components:
@@ -52,8 +53,7 @@ def _shorten(text: str) -> str:
     return line if len(line) <= MAX_TITLE else line[: MAX_TITLE - 1].rstrip() + "…"
 
 
-def title_of(event: Event) -> str:
-    leaves = leaf_exceptions(event.exceptions)
+def title_of(event: Event, leaves: list[Leaf]) -> str:
     if leaves:
         main = leaves[-1].exc
         value = _shorten(main.value) if main.value else ""
@@ -67,8 +67,8 @@ def title_of(event: Event) -> str:
     return UNLABELED
 
 
-def culprit_of(event: Event, rules: InAppRules | None) -> str | None:
-    stacks = [leaf.frames for leaf in reversed(leaf_exceptions(event.exceptions))]
+def culprit_of(event: Event, leaves: list[Leaf], rules: InAppRules | None) -> str | None:
+    stacks = [leaf.frames for leaf in reversed(leaves)]
     thread = pick_thread(event.threads)
     if thread is not None:
         stacks.append(thread.frames)
@@ -80,12 +80,14 @@ def culprit_of(event: Event, rules: InAppRules | None) -> str | None:
 
 
 def _compute_v1(event: Event, rules: InAppRules | None) -> Grouping:
-    components = tuple(apply_fingerprint(event.fingerprint, default_components(event, rules)))
+    leaves = leaf_exceptions(event.exceptions)
+    default = default_components(event, leaves, rules)
+    components = tuple(apply_fingerprint(event.fingerprint, default))
     return Grouping(
         hash=hash_components(components),
         version="v1",
-        title=title_of(event),
-        culprit=culprit_of(event, rules),
+        title=title_of(event, leaves),
+        culprit=culprit_of(event, leaves, rules),
         components=components,
     )
 

@@ -23,7 +23,6 @@ MAX_MESSAGE = 512
 _MAX_NAME = 256
 
 _DEFAULT_RE = re.compile(r"\{\{\s*default\s*\}\}", re.IGNORECASE)
-_SPACE_RE = re.compile(r"\s+")
 
 _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*")
 _LIBRARY_ROOT_RE = re.compile(
@@ -135,13 +134,8 @@ def frame_display(frame: Frame) -> str | None:
 
 
 def context_text(frame: Frame) -> str | None:
-    line = frame.context_line
-    if not line:
-        return None
-    line = line.strip()
-    if not line or len(line) > MAX_CONTEXT_LINE:
-        return None
-    return " ".join(line.split())
+    text = " ".join(frame.context_line.split()) if frame.context_line else ""
+    return text if text and len(text) <= MAX_CONTEXT_LINE else None
 
 
 def innermost_in_app(
@@ -191,7 +185,7 @@ def _cached_template(text: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class _Leaf:
+class Leaf:
     exc: ExceptionValue
     frames: tuple[Frame, ...]  # its own, or those of the group it was raised in
 
@@ -208,10 +202,10 @@ def _mechanism_id(exc: ExceptionValue, key: str) -> int | str | None:
     return value
 
 
-def leaf_exceptions(exceptions: Sequence[ExceptionValue]) -> list[_Leaf]:
+def leaf_exceptions(exceptions: Sequence[ExceptionValue]) -> list[Leaf]:
     """The chain without exception-group containers that have children."""
     if not any(_mechanism_get(e, "is_exception_group") is True for e in exceptions):
-        return [_Leaf(e, e.frames) for e in exceptions]
+        return [Leaf(e, e.frames) for e in exceptions]
     by_id: dict[int | str, ExceptionValue] = {}
     parents: set[int | str] = set()
     for exc in exceptions:
@@ -221,14 +215,14 @@ def leaf_exceptions(exceptions: Sequence[ExceptionValue]) -> list[_Leaf]:
         parent_id = _mechanism_id(exc, "parent_id")
         if parent_id is not None:
             parents.add(parent_id)
-    leaves: list[_Leaf] = []
+    leaves: list[Leaf] = []
     for exc in exceptions:
         if (
             _mechanism_get(exc, "is_exception_group") is True
             and _mechanism_id(exc, "exception_id") in parents
         ):
             continue
-        leaves.append(_Leaf(exc, _inherited_frames(exc, by_id)))
+        leaves.append(Leaf(exc, _inherited_frames(exc, by_id)))
     return leaves
 
 
@@ -251,7 +245,7 @@ def _is_synthetic(exc: ExceptionValue) -> bool:
 
 
 def exception_components(
-    leaves: Sequence[_Leaf], platform: str, rules: InAppRules | None
+    leaves: Sequence[Leaf], platform: str, rules: InAppRules | None
 ) -> list[str]:
     app_frames = [innermost_in_app(leaf.frames, platform, rules) for leaf in leaves]
     # A cause raised wholly inside a library (a Java chain's root cause) is told
@@ -301,8 +295,7 @@ def message_components(event: Event) -> list[str]:
     return out
 
 
-def default_components(event: Event, rules: InAppRules | None) -> list[str]:
-    leaves = leaf_exceptions(event.exceptions)
+def default_components(event: Event, leaves: Sequence[Leaf], rules: InAppRules | None) -> list[str]:
     if leaves:
         return exception_components(leaves, event.platform, rules)
     crashed = next((t for t in event.threads if t.crashed and t.frames), None)

@@ -44,10 +44,10 @@ def _rule_verdict(frame: Frame, rules: InAppRules) -> bool | None:
     names = [name for name in (frame.module, frame.filename, frame.abs_path) if name]
     for in_app, prefixes in ((True, rules.include), (False, rules.exclude)):
         for prefix in prefixes:
-            if prefix and len(prefix) >= best_len and any(n.startswith(prefix) for n in names):
-                if len(prefix) > best_len or not in_app:
-                    best_len = len(prefix)
-                    verdict = in_app
+            longer = len(prefix) > best_len or (len(prefix) == best_len and not in_app)
+            if prefix and longer and any(n.startswith(prefix) for n in names):
+                best_len = len(prefix)
+                verdict = in_app
     return verdict
 
 
@@ -75,7 +75,6 @@ def is_in_app(frame: Frame, platform: str, rules: InAppRules | None = None) -> b
             return False
         if _is_go(frame, platform) and module != "main" and _GO_STDLIB_RE.match(module):
             return False
-    function = frame.function
-    if function and function == "[native code]":
+    if frame.function == "[native code]":
         return False
-    return bool(frame.abs_path or frame.filename or module or function)
+    return bool(frame.abs_path or frame.filename or module or frame.function)

@@ -1,0 +1,87 @@
+"""The digest worker in a child process, supervised by `faultbox serve`.
+
+Python runs one thread at a time per process, so on a small machine a digest
+thread and the HTTP edge halve each other's throughput.  `serve` therefore runs
+the worker as a child process by default (one command still starts everything);
+the child is restarted if it dies and drained on shutdown.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import threading
+from multiprocessing.process import BaseProcess
+
+from faultbox.config import Settings
+
+log = logging.getLogger(__name__)
+
+# The child cannot be woken by the parent's commits, so it polls this often when idle.
+IDLE_POLL_SECONDS = 0.05
+
+
+def worker_main(settings: Settings) -> None:
+    """Entry point of the child: digest until SIGTERM, then drain and exit."""
+    from faultbox.digest.worker import DigestWorker
+    from faultbox.queue import open_queue
+    from faultbox.store.db import open_engine
+
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s[worker]: %(message)s",
+    )
+    engine = open_engine(settings.database_url)
+    queue = open_queue(settings)
+    worker = DigestWorker(
+        engine,
+        queue,
+        batch_size=settings.digest_batch_size,
+        max_attempts=settings.digest_max_attempts,
+        idle_wait=IDLE_POLL_SECONDS,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
+    worker.start()
+    while not stop.wait(0.5):
+        if not worker.is_alive():
+            log.error("digest thread stopped unexpectedly; restarting it")
+            worker.start()
+    worker.stop()
+    queue.close()
+    engine.dispose()
+
+
+class WorkerProcess:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._ctx = multiprocessing.get_context("spawn")
+        self._proc: BaseProcess | None = None
+        self.restarts = 0
+
+    def start(self) -> None:
+        self._proc = self._ctx.Process(
+            target=worker_main, args=(self.settings,), name="faultbox-digest", daemon=False
+        )
+        self._proc.start()
+
+    def is_alive(self) -> bool:
+        return self._proc is not None and self._proc.is_alive()
+
+    def ensure_running(self) -> None:
+        if self._proc is not None and not self._proc.is_alive():
+            log.error("digest worker exited with %s; restarting it", self._proc.exitcode)
+            self.restarts += 1
+            self.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self._proc is None or not self._proc.is_alive():
+            return
+        self._proc.terminate()  # SIGTERM: the child drains the queue, then exits
+        self._proc.join(timeout)
+        if self._proc.is_alive():
+            log.error("digest worker did not stop within %ss; killing it", timeout)
+            self._proc.kill()
+            self._proc.join(5)
