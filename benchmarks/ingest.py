@@ -57,8 +57,14 @@ class Conn:
     async def open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
 
-    async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, bytes]:
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
+    async def request(
+        self, method: str, path: str, headers: dict[str, str], body: bytes = b""
+    ) -> tuple[int, bytes]:
+        lines = [
+            f"{method} {path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            f"Content-Length: {len(body)}",
+        ]
         lines += [f"{k}: {v}" for k, v in headers.items()]
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
         status_line = await self.reader.readline()
@@ -78,17 +84,33 @@ class Conn:
         self.writer.close()
 
 
-def rss_mb(pid: int) -> float:
+def _rss_kb(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+                return int(line.split()[1])
     except OSError:
         pass
-    return 0.0
+    return 0
 
 
-async def _load(url: str, path: str, headers: dict[str, str], bodies: list[bytes], concurrency: int) -> tuple[float, list[float], int]:
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(c) for c in text.split()]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of the server and its worker process(es) together."""
+    pids = [pid, *_children(pid)]
+    return sum(_rss_kb(p) for p in pids) / 1024
+
+
+async def _load(
+    url: str, path: str, headers: dict[str, str], bodies: list[bytes], concurrency: int
+) -> tuple[float, list[float], int]:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     latencies: list[float] = []
@@ -118,12 +140,23 @@ async def _load(url: str, path: str, headers: dict[str, str], bodies: list[bytes
 def _event_count(url: str, token: str, project: str) -> int:
     import urllib.request
 
-    req = urllib.request.Request(f"{url}/api/v1/projects/{project}", headers={"Authorization": f"Bearer {token}"})
+    req = urllib.request.Request(
+        f"{url}/api/v1/projects/{project}", headers={"Authorization": f"Bearer {token}"}
+    )
     with urllib.request.urlopen(req, timeout=10) as response:
         return int(orjson.loads(response.read())["event_count"])
 
 
-def run_once(url: str, dsn: str, token: str, project: str, pid: int | None, n: int, concurrency: int, templates: list[bytes]) -> RunResult:
+def run_once(
+    url: str,
+    dsn: str,
+    token: str,
+    project: str,
+    pid: int | None,
+    n: int,
+    concurrency: int,
+    templates: list[bytes],
+) -> RunResult:
     key = urlsplit(dsn).username or ""
     project_id = urlsplit(dsn).path.strip("/").split("/")[-1]
     bodies = [with_new_event_id(templates[i % len(templates)])[1] for i in range(n)]
@@ -131,7 +164,9 @@ def run_once(url: str, dsn: str, token: str, project: str, pid: int | None, n: i
     headers = {
         "Content-Type": "application/x-sentry-envelope",
         "Content-Encoding": "gzip",
-        "X-Sentry-Auth": f"Sentry sentry_key={key}, sentry_version=7, sentry_client=sentry.python/2.75.0",
+        "X-Sentry-Auth": (
+            f"Sentry sentry_key={key}, sentry_version=7, sentry_client=sentry.python/2.75.0"
+        ),
     }
     peak = [0.0]
     stop = [False]
@@ -144,7 +179,9 @@ def run_once(url: str, dsn: str, token: str, project: str, pid: int | None, n: i
     async def main() -> tuple[float, list[float], int, float]:
         sampler = asyncio.create_task(sample_rss())
         t0 = time.perf_counter()
-        elapsed, latencies, errors = await _load(url, f"/api/{project_id}/envelope/", headers, bodies, concurrency)
+        elapsed, latencies, errors = await _load(
+            url, f"/api/{project_id}/envelope/", headers, bodies, concurrency
+        )
         target = before + n - errors
         while time.perf_counter() - t0 < MAX_SECONDS:
             if await asyncio.to_thread(_event_count, url, token, project) >= target:
@@ -172,7 +209,9 @@ def run_once(url: str, dsn: str, token: str, project: str, pid: int | None, n: i
 def _spawn(data_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], str, str]:
     env = {**os.environ, "FAULTBOX_DATA_DIR": str(data_dir), "FAULTBOX_PORT": str(port)}
     faultbox = [sys.executable, "-m", "faultbox"]
-    proc = subprocess.Popen([*faultbox, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*faultbox, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     import urllib.request
 
     for _ in range(300):
@@ -181,14 +220,23 @@ def _spawn(data_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], str, str
             break
         except OSError:
             time.sleep(0.1)
-    out = subprocess.run([*faultbox, "project", "dsn", "demo", "--json"], env=env, capture_output=True, check=True)
+    out = subprocess.run(
+        [*faultbox, "project", "dsn", "demo", "--json"], env=env, capture_output=True, check=True
+    )
     dsn = orjson.loads(out.stdout)["dsn"].replace(":8000/", f":{port}/")
-    out = subprocess.run([*faultbox, "token", "create", "--email", "admin@faultbox.local", "--json"], env=env, capture_output=True, check=True)
+    out = subprocess.run(
+        [*faultbox, "token", "create", "--email", "admin@faultbox.local", "--json"],
+        env=env,
+        capture_output=True,
+        check=True,
+    )
     return proc, dsn, orjson.loads(out.stdout)["token"]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--runs", type=int, default=3)
@@ -203,8 +251,11 @@ def main() -> None:
     templates = capture(8)
     raw_sizes = [len(t) for t in templates]
     gz_sizes = [len(with_new_event_id(t)[1]) for t in templates]
-    print(f"payload: {len(templates)} sentry-sdk envelopes, {statistics.mean(raw_sizes) / 1024:.1f} KB raw, "
-          f"{statistics.mean(gz_sizes) / 1024:.1f} KB gzip'd")
+    print(
+        f"payload: {len(templates)} sentry-sdk envelopes, "
+        f"{statistics.mean(raw_sizes) / 1024:.1f} KB raw, "
+        f"{statistics.mean(gz_sizes) / 1024:.1f} KB gzip'd"
+    )
     tmp = None
     proc = None
     if args.url:
@@ -216,21 +267,36 @@ def main() -> None:
     try:
         results = []
         for run in range(args.runs):
-            r = run_once(url, dsn, token, args.project, pid, args.events, args.concurrency, templates)
+            r = run_once(
+                url, dsn, token, args.project, pid, args.events, args.concurrency, templates
+            )
             results.append(r)
-            print(f"run {run + 1}: accepted {r.accepted_per_s:7.0f}/s  e2e {r.e2e_per_s:7.0f}/s  "
-                  f"p50 {r.p50_ms:6.1f} ms  p99 {r.p99_ms:6.1f} ms  RSS {r.rss_mb:6.0f} MB  "
-                  f"healthz {r.baseline_per_s:7.0f}/s  errors {r.errors}")
-        med = {f: statistics.median(getattr(r, f) for r in results) for f in RunResult.__dataclass_fields__}
-        print(f"median of {args.runs} (events={args.events}, concurrency={args.concurrency}): "
-              f"accepted {med['accepted_per_s']:.0f}/s, e2e {med['e2e_per_s']:.0f}/s, "
-              f"p50 {med['p50_ms']:.1f} ms, p99 {med['p99_ms']:.1f} ms, peak RSS {med['rss_mb']:.0f} MB; "
-              f"accepted/healthz ratio {med['accepted_per_s'] / med['baseline_per_s']:.2f}")
+            print(
+                f"run {run + 1}: accepted {r.accepted_per_s:7.0f}/s  e2e {r.e2e_per_s:7.0f}/s  "
+                f"p50 {r.p50_ms:6.1f} ms  p99 {r.p99_ms:6.1f} ms  RSS {r.rss_mb:6.0f} MB  "
+                f"healthz {r.baseline_per_s:7.0f}/s  errors {r.errors}"
+            )
+        med = {
+            f: statistics.median(getattr(r, f) for r in results)
+            for f in RunResult.__dataclass_fields__
+        }
+        print(
+            f"median of {args.runs} (events={args.events}, concurrency={args.concurrency}): "
+            f"accepted {med['accepted_per_s']:.0f}/s, e2e {med['e2e_per_s']:.0f}/s, "
+            f"p50 {med['p50_ms']:.1f} ms, p99 {med['p99_ms']:.1f} ms, "
+            f"peak RSS {med['rss_mb']:.0f} MB; "
+            f"accepted/healthz ratio {med['accepted_per_s'] / med['baseline_per_s']:.2f}"
+        )
         if pid and tmp is not None:
             db = Path(tmp.name) / "data" / "faultbox.sqlite3"
-            size = db.stat().st_size + sum(p.stat().st_size for p in db.parent.glob("faultbox.sqlite3-*"))
+            size = db.stat().st_size + sum(
+                p.stat().st_size for p in db.parent.glob("faultbox.sqlite3-*")
+            )
             total = args.events * args.runs
-            print(f"storage: {size / total:.0f} bytes per event (SQLite file incl. WAL, {total} events)")
+            print(
+                f"storage: {size / total:.0f} bytes per event "
+                f"(SQLite file incl. WAL, {total} events)"
+            )
     finally:
         if proc is not None:
             proc.terminate()

@@ -31,10 +31,21 @@ def _handler(kind: int, order: dict[str, Any]) -> None:
     _service(kind, items, total, customer)
 
 
-def _service(kind: int, items: list[dict[str, Any]], total: float, customer: dict[str, Any]) -> None:
+def _service(
+    kind: int, items: list[dict[str, Any]], total: float, customer: dict[str, Any]
+) -> None:
     retries = 3
     gateway = "https://payments.example.com/v2/charge"
-    _repository(kind, {"items": items, "total": total, "customer": customer, "retries": retries, "gateway": gateway})
+    _repository(
+        kind,
+        {
+            "items": items,
+            "total": total,
+            "customer": customer,
+            "retries": retries,
+            "gateway": gateway,
+        },
+    )
 
 
 def _repository(kind: int, ctx: dict[str, Any]) -> None:
@@ -51,15 +62,25 @@ def _repository(kind: int, ctx: dict[str, Any]) -> None:
 def capture(count: int = 4) -> list[bytes]:
     """One raw (uncompressed) envelope per exception kind."""
     transport = _Capture()
-    sentry_sdk.init(dsn=DSN, transport=transport, release="shop@2.3.1", environment="production",
-                    send_default_pii=True, max_breadcrumbs=30, include_local_variables=True)
+    sentry_sdk.init(
+        dsn=DSN,
+        transport=transport,
+        release="shop@2.3.1",
+        environment="production",
+        send_default_pii=True,
+        max_breadcrumbs=30,
+        include_local_variables=True,
+    )
     sentry_sdk.set_user({"id": "42", "email": "ada@example.com", "ip_address": "10.1.2.3"})
     sentry_sdk.set_tag("service", "checkout")
     sentry_sdk.set_context("order", {"id": 991, "currency": "EUR", "lines": 8})
     log = logging.getLogger("shop.checkout")
     for i in range(12):
-        sentry_sdk.add_breadcrumb(category="http", message=f"GET /api/cart/{i} 200",
-                                  data={"url": f"https://shop.example.com/api/cart/{i}", "status_code": 200})
+        sentry_sdk.add_breadcrumb(
+            category="http",
+            message=f"GET /api/cart/{i} 200",
+            data={"url": f"https://shop.example.com/api/cart/{i}", "status_code": 200},
+        )
     for kind in range(count):
         try:
             _handler(kind % 4, {"customer": 1000 + kind})

@@ -78,20 +78,22 @@ class LiveServer:
     def wait_events(self, n: int, timeout: float = 15.0) -> None:
         wait_for(lambda: self.event_count() >= n, timeout)
 
-    def post(self, path: str, content: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
+    def post(
+        self, path: str, content: bytes, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         return httpx.post(self.url + path, content=content, headers=headers or {}, timeout=10)
 
     def auth_header(self) -> dict[str, str]:
-        return {
-            "X-Sentry-Auth": f"Sentry sentry_key={self.project.public_key}, sentry_version=7"
-        }
+        return {"X-Sentry-Auth": f"Sentry sentry_key={self.project.public_key}, sentry_version=7"}
 
 
 def seed(engine: Engine, public_url: str, project_name: str = "backend") -> tuple[Project, str]:
     with write_transaction(engine) as conn:
         team_id = ensure_team(conn, "default")
         user = create_user(
-            conn, email="admin@example.com", password_hash=hash_password("s3cret-pass"),
+            conn,
+            email="admin@example.com",
+            password_hash=hash_password("s3cret-pass"),
             is_superuser=True,
         )
         add_member(conn, team_id=team_id, user_id=user.id, role="owner")
@@ -102,16 +104,21 @@ def seed(engine: Engine, public_url: str, project_name: str = "backend") -> tupl
     return project, token
 
 
-def start_server(settings: Settings, *, worker: str = "thread") -> tuple[uvicorn.Server, threading.Thread, Any]:
+def start_server(
+    settings: Settings, *, worker: str = "thread"
+) -> tuple[uvicorn.Server, threading.Thread, Any]:
     app = create_app(settings, worker=worker)  # type: ignore[arg-type]
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=settings.port, log_level="warning", access_log=False,
-        loop="asyncio", lifespan="on",
+        app,
+        host="127.0.0.1",
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        loop="asyncio",
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_for(lambda: server.started, 10)
     return server, thread, app
-
-

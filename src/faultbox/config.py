@@ -119,9 +119,7 @@ SETTINGS: tuple[Setting, ...] = (
         "SQLite inbox fsync: 'normal' survives a process crash, 'full' also power loss.",
     ),
     Setting("digest_batch_size", 500, _int_range(1, 10_000), "Events per digest transaction."),
-    Setting(
-        "digest_max_attempts", 5, _int_range(1, 100), "Failed digests before a dead letter."
-    ),
+    Setting("digest_max_attempts", 5, _int_range(1, 100), "Failed digests before a dead letter."),
     Setting("log_level", "info", _choice("debug", "info", "warning", "error"), "Log level."),
 )
 
@@ -188,7 +186,9 @@ def load_settings(
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(f"FAULTBOX_DATA_DIR: cannot create {data_dir}: {exc.strerror}") from None
+            raise ConfigError(
+                f"FAULTBOX_DATA_DIR: cannot create {data_dir}: {exc.strerror}"
+            ) from None
     values["data_dir"] = data_dir
     if not values["database_url"]:
         values["database_url"] = f"sqlite:///{data_dir / 'faultbox.sqlite3'}"

@@ -27,9 +27,15 @@ def env_for(data_dir: Path, port: int | None = None) -> dict[str, str]:
     return env
 
 
-def run_cli(data_dir: Path, *args: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    data_dir: Path, *args: str, check: bool = True, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        [*FAULTBOX, *args], env=env_for(data_dir), capture_output=True, text=True, timeout=120,
+        [*FAULTBOX, *args],
+        env=env_for(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
         input=stdin,
     )
     if check and proc.returncode != 0:
@@ -46,8 +52,10 @@ class ServeProcess:
         self.url = f"http://127.0.0.1:{port}"
         self.log = open(data_dir.parent / f"serve-{port}.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [*FAULTBOX, "serve", *extra], env=env_for(data_dir, port),
-            stdout=self.log, stderr=subprocess.STDOUT,
+            [*FAULTBOX, "serve", *extra],
+            env=env_for(data_dir, port),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         wait_for(self._ready, timeout=60, interval=0.2)
 

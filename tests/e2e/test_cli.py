@@ -20,8 +20,16 @@ def test_project_user_and_token_commands(tmp_path: Path) -> None:
     assert [p["slug"] for p in listed] == ["billing-api"]
     assert cli_json(data, "project", "dsn", "billing-api")["dsn"] == created["dsn"]
 
-    user = cli_json(data, "createuser", "--email", "Viewer@Example.com", "--password",
-                    "long-enough-pw", "--role", "viewer")
+    user = cli_json(
+        data,
+        "createuser",
+        "--email",
+        "Viewer@Example.com",
+        "--password",
+        "long-enough-pw",
+        "--role",
+        "viewer",
+    )
     assert user["email"] == "viewer@example.com"
     token = cli_json(data, "token", "create", "--email", "viewer@example.com")
     assert token["token"].startswith("fbt_")
@@ -48,11 +56,17 @@ def test_bad_input_gets_one_line_errors(tmp_path: Path) -> None:
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
     run_cli(data, "createuser", "--email", "a@example.com", "--password", "long-enough")
-    dup = run_cli(data, "createuser", "--email", "a@example.com", "--password", "long-enough", check=False)
+    dup = run_cli(
+        data, "createuser", "--email", "a@example.com", "--password", "long-enough", check=False
+    )
     assert dup.returncode == 1 and "already exists" in dup.stderr
-    bad_scope = run_cli(data, "token", "create", "--email", "a@example.com", "--scopes", "event:fly", check=False)
+    bad_scope = run_cli(
+        data, "token", "create", "--email", "a@example.com", "--scopes", "event:fly", check=False
+    )
     assert bad_scope.returncode != 0 and "unknown scope" in bad_scope.stderr
-    beyond = run_cli(data, "token", "create", "--email", "a@example.com", "--scopes", "org:admin", check=False)
+    beyond = run_cli(
+        data, "token", "create", "--email", "a@example.com", "--scopes", "org:admin", check=False
+    )
     assert beyond.returncode != 0 and "beyond" in beyond.stderr
 
 
@@ -62,14 +76,27 @@ def test_wrong_setting_names_the_setting(tmp_path: Path) -> None:
     import sys
 
     env = {**os.environ, "FAULTBOX_DATA_DIR": str(tmp_path), "FAULTBOX_PORT": "eighty"}
-    proc = subprocess.run([sys.executable, "-m", "faultbox", "serve"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "faultbox", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode != 0
     assert "FAULTBOX_PORT" in proc.stderr and "Traceback" not in proc.stderr
-    env = {**os.environ, "FAULTBOX_DATA_DIR": str(tmp_path),
-           "FAULTBOX_DATABASE_URL": "mysql://nope"}
-    proc = subprocess.run([sys.executable, "-m", "faultbox", "project", "list"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "FAULTBOX_DATA_DIR": str(tmp_path),
+        "FAULTBOX_DATABASE_URL": "mysql://nope",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "faultbox", "project", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode != 0 and "FAULTBOX_DATABASE_URL" in proc.stderr
 
 
@@ -87,8 +114,15 @@ def test_serve_bootstraps_and_send_test_event_arrives(tmp_path: Path) -> None:
         token = cli_json(data, "token", "create", "--email", "admin@faultbox.local")["token"]
         headers = {"Authorization": f"Bearer {token}"}
         event = wait_for(
-            lambda: (r := httpx.get(f"{server.url}/api/v1/events/{sent['event_id']}",
-                                    headers=headers, timeout=5)).status_code == 200 and r.json()
+            lambda: (
+                (
+                    r := httpx.get(
+                        f"{server.url}/api/v1/events/{sent['event_id']}", headers=headers, timeout=5
+                    )
+                ).status_code
+                == 200
+                and r.json()
+            )
         )
         assert event["message"] == "This is a test event from faultbox send-test-event"
         bad = run_cli(data, "send-test-event", "--dsn", "not a dsn", check=False)

@@ -22,16 +22,34 @@ def _envelope(event_id: str, n: int) -> bytes:
             "event_id": event_id,
             "level": "error",
             "platform": "python",
-            "exception": {"values": [{"type": "KeyError", "value": f"'order-{n}'",
-                                      "stacktrace": {"frames": [
-                                          {"module": "shop.orders", "function": "load",
-                                           "filename": "shop/orders.py", "lineno": 10 + n % 5,
-                                           "in_app": True}]}}]},
+            "exception": {
+                "values": [
+                    {
+                        "type": "KeyError",
+                        "value": f"'order-{n}'",
+                        "stacktrace": {
+                            "frames": [
+                                {
+                                    "module": "shop.orders",
+                                    "function": "load",
+                                    "filename": "shop/orders.py",
+                                    "lineno": 10 + n % 5,
+                                    "in_app": True,
+                                }
+                            ]
+                        },
+                    }
+                ]
+            },
             "user": {"id": str(n % 13)},
         }
     )
     return b"\n".join(
-        [orjson.dumps({"event_id": event_id}), orjson.dumps({"type": "event", "length": len(item)}), item]
+        [
+            orjson.dumps({"event_id": event_id}),
+            orjson.dumps({"type": "event", "length": len(item)}),
+            item,
+        ]
     )
 
 
@@ -45,7 +63,9 @@ async def _send_all(url: str, key: str, project_id: int) -> list[str]:
         async def one(n: int, event_id: str) -> None:
             async with sem:
                 response = await client.post(
-                    f"{url}/api/{project_id}/envelope/", content=_envelope(event_id, n), headers=headers
+                    f"{url}/api/{project_id}/envelope/",
+                    content=_envelope(event_id, n),
+                    headers=headers,
                 )
             if response.status_code == 200:
                 acked.append(event_id)
@@ -83,15 +103,20 @@ def test_acknowledged_events_survive_kill_9(tmp_path: Path, first_run: tuple[str
         cursor = None
         while True:
             params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
-            page = httpx.get(f"{restarted.url}/api/v1/projects/demo/events", params=params,
-                             headers=headers, timeout=5).json()
+            page = httpx.get(
+                f"{restarted.url}/api/v1/projects/demo/events",
+                params=params,
+                headers=headers,
+                timeout=5,
+            ).json()
             seen.update(e["event_id"] for e in page["data"])
             cursor = page["next_cursor"]
             if not cursor:
                 break
         assert seen == set(acked)
-        issues = httpx.get(f"{restarted.url}/api/v1/projects/demo/issues", headers=headers,
-                           timeout=5).json()["data"]
+        issues = httpx.get(
+            f"{restarted.url}/api/v1/projects/demo/issues", headers=headers, timeout=5
+        ).json()["data"]
         assert sum(i["count"] for i in issues) == N
         assert [i["user_count"] for i in issues] == [13]
     finally:

@@ -26,7 +26,10 @@ def envelope(event: dict[str, object], event_id: str = EVENT_ID) -> bytes:
 
 
 def post_envelope(
-    server: LiveServer, body: bytes, headers: dict[str, str] | None = None, project_id: object = None
+    server: LiveServer,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+    project_id: object = None,
 ) -> httpx.Response:
     pid = server.project.id if project_id is None else project_id
     return server.post(f"/api/{pid}/envelope/", body, {**server.auth_header(), **(headers or {})})
@@ -150,7 +153,10 @@ def test_native_api_rejects_bad_fields_clearly(server: LiveServer) -> None:
         ({"errorCode": "C" * 101, "errorType": "E", "message": "m"}, "errorCode"),
         ({"errorCode": "C", "errorType": "E", "message": "m" * 5001}, "message"),
         ({"errorCode": "C", "errorType": "E", "message": "m", "severity": "loud"}, "severity"),
-        ({"errorCode": "C", "errorType": "E", "message": "m", "occurredAt": "yesterday"}, "occurredAt"),
+        (
+            {"errorCode": "C", "errorType": "E", "message": "m", "occurredAt": "yesterday"},
+            "occurredAt",
+        ),
     ]
     for body, field in cases:
         response = server.post("/api/v1/errors", orjson.dumps(body), key)

@@ -7,6 +7,7 @@ cannot be skipped silently.
 from __future__ import annotations
 
 import gzip
+
 import httpx
 import orjson
 import pytest
@@ -100,7 +101,9 @@ def _send(server: LiveServer, rel: str) -> httpx.Response:
         payload = orjson.dumps(orjson.loads(raw))
         body = b"{}\n" + orjson.dumps({"type": item_type, "length": len(payload)}) + b"\n" + payload
         return server.post(f"/api/{pid}/envelope/{query}", body)
-    return server.post(f"/api/{pid}/store/{query}", _store_body(raw), {"Content-Type": "application/json"})
+    return server.post(
+        f"/api/{pid}/store/{query}", _store_body(raw), {"Content-Type": "application/json"}
+    )
 
 
 def _store_body(raw: bytes) -> bytes:
@@ -117,7 +120,9 @@ def _store_body(raw: bytes) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[LiveServer, dict[str, httpx.Response]]:
+def results(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[LiveServer, dict[str, httpx.Response]]:
     from tests.conftest import _live
 
     tmp = tmp_path_factory.mktemp("corpus")
@@ -144,9 +149,13 @@ def test_no_file_gets_a_server_error_and_each_gets_its_documented_status(
     assert wrong == {}, "\n".join(f"{k}: {v}" for k, v in wrong.items())
 
 
-def test_sentry_answers_carry_the_event_id(results: tuple[LiveServer, dict[str, httpx.Response]]) -> None:
+def test_sentry_answers_carry_the_event_id(
+    results: tuple[LiveServer, dict[str, httpx.Response]],
+) -> None:
     _, answers = results
-    event_envelope = "sdk-captured/sentry-python-2.75.0/main/001-event-chained-unicode-locals.envelope"
+    event_envelope = (
+        "sdk-captured/sentry-python-2.75.0/main/001-event-chained-unicode-locals.envelope"
+    )
     header = orjson.loads((CORPUS / event_envelope).read_bytes().split(b"\n", 1)[0])
     assert answers[event_envelope].json() == {"id": header["event_id"].replace("-", "")}
     session = "sdk-captured/sentry-python-2.75.0/main/010-session.envelope"

@@ -38,7 +38,9 @@ def test_native_error_is_stored_and_grouped_across_releases(sqlite_server: LiveS
             "requestBody": {"card": "4111 1111 1111 1111", "password": "hunter2"},
             "occurredAt": "2026-11-20T10:00:00Z",
         }
-        response = server.post("/api/v1/errors", orjson.dumps(body), {**_key(server), "X-App-Id": "shop"})
+        response = server.post(
+            "/api/v1/errors", orjson.dumps(body), {**_key(server), "X-App-Id": "shop"}
+        )
         assert response.status_code == 200, response.text
         answer = response.json()
         assert answer["success"] is True and len(answer["id"]) == 32
@@ -61,8 +63,12 @@ def test_native_error_is_stored_and_grouped_across_releases(sqlite_server: LiveS
 
 def test_batch_reports_per_item_results(sqlite_server: LiveServer) -> None:
     server = sqlite_server
-    good = {"errorCode": "E1", "errorType": "TypeError", "message": "x is undefined",
-            "sourceType": "frontend_web"}
+    good = {
+        "errorCode": "E1",
+        "errorType": "TypeError",
+        "message": "x is undefined",
+        "sourceType": "frontend_web",
+    }
     bad = {"errorCode": "E2", "message": "no type"}
     response = server.post(
         "/api/v1/errors/batch", orjson.dumps({"errors": [good, bad, good]}), _key(server)
@@ -70,7 +76,10 @@ def test_batch_reports_per_item_results(sqlite_server: LiveServer) -> None:
     assert response.status_code == 200
     answer = response.json()
     assert (answer["success"], answer["total"], answer["succeeded"], answer["failed"]) == (
-        True, 3, 2, 1,
+        True,
+        3,
+        2,
+        1,
     )
     assert answer["results"][1]["success"] is False and "errorType" in answer["results"][1]["error"]
     server.wait_events(2)

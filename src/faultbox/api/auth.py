@@ -44,7 +44,7 @@ def _principal(request: Request) -> Principal:
     return Principal(owner.user_id, owner.is_superuser, owner.scopes, frozenset(ids))
 
 
-def require(scope: str) -> Callable[[Request], Principal]:
+def require(scope: str) -> Callable[..., Principal]:
     def dependency(principal: Principal = Depends(_principal)) -> Principal:  # noqa: B008
         if scope not in principal.scopes:
             raise HTTPException(403, f"this token lacks the {scope!r} scope")

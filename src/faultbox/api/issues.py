@@ -101,8 +101,9 @@ def issue_events(
     limit: Limit = 50,
 ) -> dict[str, Any]:
     _visible_issue(request, principal, issue_id)
-    return _events_page(request, issue_id=issue_id, since=since, until=until, full=full,
-                        cursor=cursor, limit=limit)
+    return _events_page(
+        request, issue_id=issue_id, since=since, until=until, full=full, cursor=cursor, limit=limit
+    )
 
 
 @router.get("/projects/{slug}/events")
@@ -117,8 +118,15 @@ def project_events(
     limit: Limit = 50,
 ) -> dict[str, Any]:
     project = visible_project(request, principal, slug)
-    return _events_page(request, project_id=project.id, since=since, until=until, full=full,
-                        cursor=cursor, limit=limit)
+    return _events_page(
+        request,
+        project_id=project.id,
+        since=since,
+        until=until,
+        full=full,
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 def _events_page(

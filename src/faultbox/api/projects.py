@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from faultbox.api.auth import Principal, engine_of, require

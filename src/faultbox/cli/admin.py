@@ -11,8 +11,15 @@ import click
 
 from faultbox.accounts.passwords import WeakPassword, hash_password
 from faultbox.accounts.scopes import ROLES, ScopeError, allowed_scopes, parse_scopes
+from faultbox.cli.common import (
+    CommandError,
+    emit,
+    json_option,
+    migrated_engine,
+    settings_from,
+    settings_options,
+)
 from faultbox.query.dsn import dsn_for
-from faultbox.cli.common import CommandError, emit, json_option, migrated_engine, settings_from, settings_options
 from faultbox.queue import open_queue
 from faultbox.queue.base import IngestMeta, NewMessage
 from faultbox.store.accounts import (
@@ -104,8 +111,13 @@ def project_list(as_json: bool, **overrides: Any) -> None:
     with read_connection(migrated_engine(settings)) as conn:
         projects = list_projects(conn)
     data = [
-        {"id": p.id, "slug": p.slug, "name": p.name, "team": p.team_slug,
-         "dsn": dsn_for(settings.public_url, p)}
+        {
+            "id": p.id,
+            "slug": p.slug,
+            "name": p.name,
+            "team": p.team_slug,
+            "dsn": dsn_for(settings.public_url, p),
+        }
         for p in projects
     ]
 
@@ -224,5 +236,3 @@ def _opt_str(value: object) -> str | None:
 
 def _now() -> float:
     return time.time()
-
-

@@ -8,8 +8,8 @@ import secrets
 from sqlalchemy import Engine
 
 from faultbox.accounts.passwords import hash_password
-from faultbox.query.dsn import dsn_for
 from faultbox.config import Settings
+from faultbox.query.dsn import dsn_for
 from faultbox.store.accounts import DEFAULT_TEAM, add_member, count_users, create_user, ensure_team
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.projects import any_project, create_project, list_projects
@@ -38,7 +38,9 @@ def bootstrap(engine: Engine, settings: Settings) -> list[str]:
             create_project(conn, name="demo", team_id=team_id)
     if password_path.exists():
         email, password = password_path.read_text().split("\n")[:2]
-        lines.append(f"Admin login: {email} / {password}   (kept in {password_path}; delete it once noted)")
+        lines.append(
+            f"Admin login: {email} / {password}   (kept in {password_path}; delete it once noted)"
+        )
     with read_connection(engine) as conn:
         projects = list_projects(conn)
     for project in projects[:5]:

@@ -19,7 +19,9 @@ from faultbox.ingest.auth import parse_dsn
 @click.command("send-test-event")
 @click.option("--dsn", required=True, envvar="FAULTBOX_DSN", help="The project's DSN.")
 @click.option("--message", default="This is a test event from faultbox send-test-event")
-@click.option("--level", default="error", type=click.Choice(["debug", "info", "warning", "error", "fatal"]))
+@click.option(
+    "--level", default="error", type=click.Choice(["debug", "info", "warning", "error", "fatal"])
+)
 @json_option
 def send_test_event(dsn: str, message: str, level: str, as_json: bool) -> None:
     """Send one event to a Faultbox (or any Sentry-compatible) server."""
@@ -67,8 +69,11 @@ def send_test_event(dsn: str, message: str, level: str, as_json: bool) -> None:
         raise CommandError(f"the server answered {exc.code}: {detail}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise CommandError(f"cannot reach {parsed.endpoint('envelope')}: {exc}") from None
-    emit({"event_id": answer.get("id", event_id), "accepted": True}, as_json,
-         f"sent event {answer.get('id', event_id)}")
+    emit(
+        {"event_id": answer.get("id", event_id), "accepted": True},
+        as_json,
+        f"sent event {answer.get('id', event_id)}",
+    )
 
 
 def _now_iso() -> str:

@@ -12,7 +12,14 @@ import uvicorn
 
 from faultbox.app import create_app
 from faultbox.cli.bootstrap import bootstrap
-from faultbox.cli.common import CommandError, emit, json_option, migrated_engine, settings_from, settings_options
+from faultbox.cli.common import (
+    CommandError,
+    emit,
+    json_option,
+    migrated_engine,
+    settings_from,
+    settings_options,
+)
 from faultbox.digest.worker import DigestWorker
 from faultbox.queue import open_queue
 from faultbox.store import migrate as migrations
@@ -34,7 +41,9 @@ from faultbox.store.db import open_engine
 def serve(no_worker: bool, worker_mode: str, **overrides: Any) -> None:
     """Run the API, ingest and (by default) the digest worker in one process."""
     settings = settings_from(**overrides)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     engine = migrated_engine(settings)
     lines = bootstrap(engine, settings)
     engine.dispose()
@@ -62,11 +71,16 @@ def serve(no_worker: bool, worker_mode: str, **overrides: Any) -> None:
 def worker(**overrides: Any) -> None:
     """Run only the digest worker (for `serve --no-worker` deployments)."""
     settings = settings_from(**overrides)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     engine = migrated_engine(settings)
     queue = open_queue(settings)
     digest = DigestWorker(
-        engine, queue, batch_size=settings.digest_batch_size, max_attempts=settings.digest_max_attempts
+        engine,
+        queue,
+        batch_size=settings.digest_batch_size,
+        max_attempts=settings.digest_max_attempts,
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -24,6 +24,7 @@ IDLE_POLL_SECONDS = 0.05
 
 def worker_main(settings: Settings) -> None:
     """Entry point of the child: digest until SIGTERM, then drain and exit."""
+    from faultbox.app import freeze_startup_objects
     from faultbox.digest.worker import DigestWorker
     from faultbox.queue import open_queue
     from faultbox.store.db import open_engine
@@ -44,6 +45,7 @@ def worker_main(settings: Settings) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
+    freeze_startup_objects()
     worker.start()
     while not stop.wait(0.5):
         if not worker.is_alive():

@@ -164,7 +164,9 @@ class DigestWorker:
             add_dead_letters(conn, [_dead_letter(message, reason)])
         self.queue.ack([message.id])
         self.stats.dead_letters += 1
-        log.warning("dead letter %s after %d attempts: %s", message.event_id, message.attempts, reason)
+        log.warning(
+            "dead letter %s after %d attempts: %s", message.event_id, message.attempts, reason
+        )
 
     def _config(self, project_id: int) -> ProjectConfig:
         now = time.monotonic()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from starlette.requests import Request
-
 from faultbox.config import Settings
 from faultbox.ingest.errors import BadRequest, Forbidden, IngestError, PayloadTooLarge
+from faultbox.ingest.http import IngestRequest
 from faultbox.ingest.keys import KeyCache
 from faultbox.ingest.outcomes import OutcomeCounter
 from faultbox.queue.base import NewMessage, Queue, QueueFull, QueueUnavailable
@@ -33,7 +32,7 @@ class IngestContext:
     keys: KeyCache
     outcomes: OutcomeCounter
 
-    async def read_body(self, request: Request) -> bytes:
+    async def read_body(self, request: IngestRequest) -> bytes:
         """Read the raw (still compressed) body, refusing it once it passes the bound."""
         limit = self.settings.max_body_size
         declared = request.headers.get("content-length")

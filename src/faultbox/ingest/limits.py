@@ -181,7 +181,9 @@ def loads_json(data: bytes, what: str = "body", *, check_depth: bool = True) -> 
     return value
 
 
-def loads_json_object(data: bytes, what: str = "body", *, check_depth: bool = True) -> dict[str, Any]:
+def loads_json_object(
+    data: bytes, what: str = "body", *, check_depth: bool = True
+) -> dict[str, Any]:
     value = loads_json(data, what, check_depth=check_depth)
     if not isinstance(value, dict):
         raise BadRequest(f"{what} must be a JSON object, got {_json_type(value)}")

@@ -10,40 +10,34 @@ from __future__ import annotations
 import uuid
 
 import orjson
-from starlette.requests import Request
-from starlette.responses import Response
 
 from faultbox.ingest.accept import Backpressure, IngestContext, now
 from faultbox.ingest.auth import native_key_from_request
 from faultbox.ingest.errors import IngestError
+from faultbox.ingest.http import IngestRequest, IngestResponse
 from faultbox.ingest.limits import decode_body, loads_json
 from faultbox.ingest.native import validate_native_batch, validate_native_error
 from faultbox.ingest.sentry_routes import CORS_HEADERS
 from faultbox.queue.base import IngestMeta, Kind, NewMessage
 
 
-def _json(body: object, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        orjson.dumps(body),
-        status_code=status,
-        media_type="application/json",
-        headers={**CORS_HEADERS, **(headers or {})},
-    )
+def _json(body: object, status: int = 200, headers: dict[str, str] | None = None) -> IngestResponse:
+    return IngestResponse(status, orjson.dumps(body), {**CORS_HEADERS, **(headers or {})})
 
 
-def _failure(exc: IngestError) -> Response:
+def _failure(exc: IngestError) -> IngestResponse:
     headers = {}
     if isinstance(exc, Backpressure):
         headers["Retry-After"] = str(exc.retry_after)
     return _json({"success": False, "error": exc.detail}, exc.status, headers)
 
 
-async def _read(ctx: IngestContext, request: Request) -> tuple[int, object, IngestMeta]:
+async def _read(ctx: IngestContext, request: IngestRequest) -> tuple[int, object, IngestMeta]:
     key = ctx.project_for_key(native_key_from_request(request.headers), None)
     body = await ctx.read_body(request)
     data = decode_body(body, request.headers.get("content-encoding"), ctx.settings.max_decoded_size)
     meta = IngestMeta(
-        client_ip=request.client.host if request.client else None,
+        client_ip=request.client_ip,
         user_agent=request.headers.get("user-agent"),
     )
     return key.project_id, loads_json(data, "body"), meta
@@ -55,8 +49,8 @@ def _message(project_id: int, cleaned: dict[str, object], meta: IngestMeta) -> N
     )
 
 
-async def create_error(request: Request) -> Response:
-    ctx: IngestContext = request.app.state.ingest
+async def create_error(request: IngestRequest) -> IngestResponse:
+    ctx: IngestContext = request.ctx
     try:
         project_id, body, meta = await _read(ctx, request)
         cleaned = validate_native_error(body, request.headers.get("x-app-id"))
@@ -68,8 +62,8 @@ async def create_error(request: Request) -> Response:
         return _failure(exc)
 
 
-async def create_errors_batch(request: Request) -> Response:
-    ctx: IngestContext = request.app.state.ingest
+async def create_errors_batch(request: IngestRequest) -> IngestResponse:
+    ctx: IngestContext = request.ctx
     try:
         project_id, body, meta = await _read(ctx, request)
         results = validate_native_batch(body, request.headers.get("x-app-id"))

@@ -12,12 +12,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-from starlette.requests import Request
-from starlette.responses import Response
 
 from faultbox.ingest.accept import IngestContext, now
 from faultbox.ingest.auth import auth_from_request
 from faultbox.ingest.errors import BadRequest, IngestError, UnsupportedMediaType
+from faultbox.ingest.http import IngestRequest, IngestResponse
 from faultbox.ingest.limits import decode_body, loads_json
 from faultbox.ingest.sentry_routes import CORS_HEADERS, sentry_error
 from faultbox.queue.base import IngestMeta, Kind, NewMessage
@@ -56,7 +55,10 @@ def report_to_event(report: object) -> dict[str, Any]:
             {"effective-directive": directive, "blocked-uri": blocked},
             csp,
         )
-    for key, label in (("expect-ct-report", "Expect-CT"), ("expect-staple-report", "Expect-Staple")):
+    for key, label in (
+        ("expect-ct-report", "Expect-CT"),
+        ("expect-staple-report", "Expect-Staple"),
+    ):
         if isinstance(report.get(key), dict):
             body = report[key]
             host = str(body.get("hostname") or "unknown")
@@ -65,8 +67,10 @@ def report_to_event(report: object) -> dict[str, Any]:
         host = str(report.get("hostname") or "unknown")
         message = f"Public key pinning validation failed for '{host}'"
         return _event("hpkp", message, None, {"hostname": host}, report)
-    raise BadRequest("unknown security report: expected csp-report, expect-ct-report, "
-                     "expect-staple-report or an HPKP report")
+    raise BadRequest(
+        "unknown security report: expected csp-report, expect-ct-report, "
+        "expect-staple-report or an HPKP report"
+    )
 
 
 def _event(
@@ -86,8 +90,8 @@ def _event(
     return event
 
 
-async def security_endpoint(request: Request) -> Response:
-    ctx: IngestContext = request.app.state.ingest
+async def security_endpoint(request: IngestRequest) -> IngestResponse:
+    ctx: IngestContext = request.ctx
     try:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in ACCEPTED_TYPES:
@@ -103,14 +107,22 @@ async def security_endpoint(request: Request) -> Response:
             if request.query_params.get(param):
                 event[field] = request.query_params[param][:200]
         meta = IngestMeta(
-            client_ip=request.client.host if request.client else None,
+            client_ip=request.client_ip,
             user_agent=request.headers.get("user-agent"),
         )
         await ctx.enqueue(
-            [NewMessage(key.project_id, Kind.SENTRY_EVENT, event["event_id"], now(),
-                        orjson.dumps(event), meta)]
+            [
+                NewMessage(
+                    key.project_id,
+                    Kind.SENTRY_EVENT,
+                    event["event_id"],
+                    now(),
+                    orjson.dumps(event),
+                    meta,
+                )
+            ]
         )
         ctx.outcomes.add(key.project_id, "security", "accepted")
-        return Response(status_code=200, headers=CORS_HEADERS)
+        return IngestResponse(200, b"", CORS_HEADERS)
     except IngestError as exc:
         return sentry_error(exc)

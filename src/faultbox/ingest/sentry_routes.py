@@ -10,13 +10,12 @@ import uuid
 from datetime import UTC, datetime
 
 import orjson
-from starlette.requests import Request
-from starlette.responses import Response
 
 from faultbox.ingest.accept import Backpressure, IngestContext, now
 from faultbox.ingest.auth import auth_from_request
 from faultbox.ingest.envelope import Envelope, EnvelopeItem, normalize_event_id, parse_envelope
 from faultbox.ingest.errors import BadRequest, IngestError
+from faultbox.ingest.http import IngestRequest, IngestResponse
 from faultbox.ingest.limits import decode_body, decode_store_body, loads_json_object
 from faultbox.ingest.outcomes import CATEGORY_OF_ITEM
 from faultbox.queue.base import IngestMeta, Kind, NewMessage
@@ -37,39 +36,34 @@ PREFLIGHT_HEADERS = {
 _ENVELOPE_TYPES = ("application/x-sentry-envelope",)
 
 
-def sentry_error(exc: IngestError) -> Response:
+def sentry_error(exc: IngestError) -> IngestResponse:
     headers = {**CORS_HEADERS, "X-Sentry-Error": exc.detail}
     if isinstance(exc, Backpressure):
         headers["Retry-After"] = str(exc.retry_after)
         # Empty categories = every category (protocol doc §9).
         headers["X-Sentry-Rate-Limits"] = f"{exc.retry_after}::organization:queue_full"
-    return Response(
-        orjson.dumps({"detail": exc.detail}),
-        status_code=exc.status,
-        media_type="application/json",
-        headers=headers,
-    )
+    return IngestResponse(exc.status, orjson.dumps({"detail": exc.detail}), headers)
 
 
-def _ok(event_id: str | None) -> Response:
+def _ok(event_id: str | None) -> IngestResponse:
     body = orjson.dumps({"id": event_id} if event_id else {})
-    return Response(body, media_type="application/json", headers=CORS_HEADERS)
+    return IngestResponse(200, body, CORS_HEADERS)
 
 
-def _meta(request: Request, sent_at: float | None = None) -> IngestMeta:
+def _meta(request: IngestRequest, sent_at: float | None = None) -> IngestMeta:
     return IngestMeta(
-        client_ip=request.client.host if request.client else None,
+        client_ip=request.client_ip,
         user_agent=request.headers.get("user-agent"),
         sent_at=sent_at,
     )
 
 
-async def preflight(request: Request) -> Response:
-    return Response(status_code=200, headers=PREFLIGHT_HEADERS)
+async def preflight(request: IngestRequest) -> IngestResponse:
+    return IngestResponse(200, b"", PREFLIGHT_HEADERS)
 
 
-async def envelope_endpoint(request: Request) -> Response:
-    ctx: IngestContext = request.app.state.ingest
+async def envelope_endpoint(request: IngestRequest) -> IngestResponse:
+    ctx: IngestContext = request.ctx
     try:
         body = await ctx.read_body(request)
         data = decode_body(
@@ -81,8 +75,8 @@ async def envelope_endpoint(request: Request) -> Response:
         return sentry_error(exc)
 
 
-async def store_endpoint(request: Request) -> Response:
-    ctx: IngestContext = request.app.state.ingest
+async def store_endpoint(request: IngestRequest) -> IngestResponse:
+    ctx: IngestContext = request.ctx
     try:
         body = await ctx.read_body(request)
         data = decode_body(
@@ -124,8 +118,8 @@ def _item_limits(ctx: IngestContext) -> dict[str, int]:
 
 
 async def _accept_envelope(
-    ctx: IngestContext, request: Request, envelope: Envelope, path_project_id: str
-) -> Response:
+    ctx: IngestContext, request: IngestRequest, envelope: Envelope, path_project_id: str
+) -> IngestResponse:
     dsn = envelope.headers.get("dsn")
     auth = auth_from_request(
         request.headers, request.query_params, dsn if isinstance(dsn, str) else None
@@ -159,7 +153,9 @@ async def _accept_envelope(
             ctx.outcomes.add(project_id, category, "dropped", "not_stored", _quantity(item))
     await ctx.enqueue(messages)
     for m in messages:
-        ctx.outcomes.add(project_id, "error" if m.kind == Kind.SENTRY_EVENT else "feedback", "accepted")
+        ctx.outcomes.add(
+            project_id, "error" if m.kind == Kind.SENTRY_EVENT else "feedback", "accepted"
+        )
     return _ok(answer_id)
 
 

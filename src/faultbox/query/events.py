@@ -69,7 +69,9 @@ def list_events(
     if cursor:
         value, last_id = decode_cursor(cursor)
         query = query.where(
-            or_(events.c.timestamp < value, and_(events.c.timestamp == value, events.c.id < last_id))
+            or_(
+                events.c.timestamp < value, and_(events.c.timestamp == value, events.c.id < last_id)
+            )
         )
     rows = conn.execute(
         query.order_by(events.c.timestamp.desc(), events.c.id.desc()).limit(limit + 1)

@@ -64,7 +64,9 @@ def list_issues(
     if filters.until is not None:
         query = query.where(issues.c.first_seen <= filters.until)
     if filters.text:
-        pattern = "%" + filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = (
+            "%" + filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
         query = query.where(
             or_(
                 issues.c.title.ilike(pattern, escape="\\"),
@@ -73,9 +75,7 @@ def list_issues(
         )
     if cursor:
         value, last_id = decode_cursor(cursor)
-        query = query.where(
-            or_(column < value, and_(column == value, issues.c.id < last_id))
-        )
+        query = query.where(or_(column < value, and_(column == value, issues.c.id < last_id)))
     rows = conn.execute(query.order_by(column.desc(), issues.c.id.desc()).limit(limit + 1)).all()
     page = [dict(r._mapping) for r in rows[:limit]]
     next_cursor = None

@@ -40,12 +40,10 @@ def ensure_team(conn: Connection, slug: str, name: str | None = None) -> int:
     result = conn.execute(
         teams.insert().values(slug=slug, name=name or slug, created_at=time.time())
     )
-    return int(result.inserted_primary_key[0])
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
-def create_user(
-    conn: Connection, *, email: str, password_hash: str, is_superuser: bool
-) -> User:
+def create_user(conn: Connection, *, email: str, password_hash: str, is_superuser: bool) -> User:
     try:
         result = conn.execute(
             users.insert().values(
@@ -58,7 +56,8 @@ def create_user(
         )
     except IntegrityError:
         raise AlreadyExists(f"a user with email {email!r} already exists") from None
-    return User(int(result.inserted_primary_key[0]), email.lower(), is_superuser, password_hash)
+    user_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    return User(user_id, email.lower(), is_superuser, password_hash)
 
 
 def add_member(conn: Connection, *, team_id: int, user_id: int, role: str) -> None:
@@ -120,4 +119,6 @@ def token_owner(conn: Connection, token: str) -> TokenOwner | None:
     ).first()
     if row is None:
         return None
-    return TokenOwner(int(row.id), int(row.user_id), bool(row.is_superuser), frozenset(row.scopes.split()))
+    return TokenOwner(
+        int(row.id), int(row.user_id), bool(row.is_superuser), frozenset(row.scopes.split())
+    )

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, bindparam, case, select, update
+from sqlalchemy import Connection, Float, String, bindparam, case, select, update
 
 from faultbox.model import LEVEL_ORDER, Event, Grouping, Level
 from faultbox.store.dialect import upsert
@@ -228,21 +228,21 @@ def _update_issue_counters(
             }
         )
     c = issues.c
+    # Typed parameters: PostgreSQL cannot infer a type for "$1 IS NULL" on its own.
+    first_release = bindparam("b_first_release", type_=String)
+    last_release = bindparam("b_last_release", type_=String)
+    first = bindparam("b_first", type_=Float)
+    last = bindparam("b_last", type_=Float)
     conn.execute(
         update(issues)
         .where(c.id == bindparam("b_id"))
         .values(
             times_seen=c.times_seen + bindparam("b_n"),
             users_seen=c.users_seen + bindparam("b_users"),
-            first_seen=case((c.first_seen > bindparam("b_first"), bindparam("b_first")), else_=c.first_seen),
-            last_seen=case((c.last_seen < bindparam("b_last"), bindparam("b_last")), else_=c.last_seen),
-            first_release=case(
-                (c.first_release.is_(None), bindparam("b_first_release")), else_=c.first_release
-            ),
-            last_release=case(
-                (bindparam("b_last_release").is_(None), c.last_release),
-                else_=bindparam("b_last_release"),
-            ),
+            first_seen=case((c.first_seen > first, first), else_=c.first_seen),
+            last_seen=case((c.last_seen < last, last), else_=c.last_seen),
+            first_release=case((c.first_release.is_(None), first_release), else_=c.first_release),
+            last_release=case((last_release.is_(None), c.last_release), else_=last_release),
             title=bindparam("b_title"),
             culprit=bindparam("b_culprit"),
             level=bindparam("b_level"),

@@ -41,4 +41,5 @@ def outcome_totals(conn: Connection, project_id: int) -> list[dict[str, object]]
         .group_by(outcomes.c.category, outcomes.c.outcome, outcomes.c.reason)
         .order_by(outcomes.c.category, outcomes.c.outcome, outcomes.c.reason)
     )
-    return [dict(r._mapping) for r in rows]
+    # PostgreSQL sums BIGINT into NUMERIC; the API wants plain integers.
+    return [{**r._mapping, "quantity": int(r.quantity)} for r in rows]

@@ -6,8 +6,9 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, func, select, true
+from sqlalchemy import Connection, Select, func, select, true
 from sqlalchemy.exc import IntegrityError
 
 from faultbox.store.errors import AlreadyExists, NotFound
@@ -55,7 +56,7 @@ def create_project(conn: Connection, *, name: str, team_id: int) -> Project:
             )
     except IntegrityError:
         raise AlreadyExists(f"a project with slug {slug!r} already exists") from None
-    project_id = int(result.inserted_primary_key[0])
+    project_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     create_key(conn, project_id)
     return get_project(conn, slug)
 
@@ -64,13 +65,17 @@ def create_key(conn: Connection, project_id: int, label: str = "Default") -> str
     key = secrets.token_hex(16)
     conn.execute(
         project_keys.insert().values(
-            project_id=project_id, public_key=key, label=label, is_active=True, created_at=time.time()
+            project_id=project_id,
+            public_key=key,
+            label=label,
+            is_active=True,
+            created_at=time.time(),
         )
     )
     return key
 
 
-def _project_query():  # type: ignore[no-untyped-def]
+def _project_query() -> Select[Any]:
     first_key = (
         select(project_keys.c.public_key)
         .where(project_keys.c.project_id == projects.c.id, project_keys.c.is_active.is_(True))
@@ -92,7 +97,13 @@ def _project_query():  # type: ignore[no-untyped-def]
 def _row_to_project(row: object) -> Project:
     r = row._mapping  # type: ignore[attr-defined]
     return Project(
-        int(r["id"]), r["slug"], r["name"], r["team_slug"], r["public_key"], r["scrub_config"], r["created_at"]
+        int(r["id"]),
+        r["slug"],
+        r["name"],
+        r["team_slug"],
+        r["public_key"],
+        r["scrub_config"],
+        r["created_at"],
     )
 
 

@@ -26,7 +26,11 @@ def add_user_reports(conn: Connection, reports: list[UserReport]) -> None:
     stmt = upsert(conn, user_reports)
     stmt = stmt.on_conflict_do_update(
         index_elements=["project_id", "event_id"],
-        set_={"name": stmt.excluded.name, "email": stmt.excluded.email, "comments": stmt.excluded.comments},
+        set_={
+            "name": stmt.excluded.name,
+            "email": stmt.excluded.email,
+            "comments": stmt.excluded.comments,
+        },
     )
     now = time.time()
     conn.execute(
@@ -47,7 +51,11 @@ def add_user_reports(conn: Connection, reports: list[UserReport]) -> None:
 
 def reports_for_event(conn: Connection, project_id: int, event_id: str) -> list[dict[str, object]]:
     rows = conn.execute(
-        select(user_reports.c.name, user_reports.c.email, user_reports.c.comments, user_reports.c.created_at)
-        .where(user_reports.c.project_id == project_id, user_reports.c.event_id == event_id)
+        select(
+            user_reports.c.name,
+            user_reports.c.email,
+            user_reports.c.comments,
+            user_reports.c.created_at,
+        ).where(user_reports.c.project_id == project_id, user_reports.c.event_id == event_id)
     )
     return [dict(r._mapping) for r in rows]

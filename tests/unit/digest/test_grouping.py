@@ -756,3 +756,15 @@ def test_grouping_never_raises(
     g = group(e)
     assert len(g.hash) == 32 and g.title and g.components
     assert group(e) == g
+
+
+def test_release_directories_of_any_name_do_not_split_issues() -> None:
+    from faultbox.digest.grouping.fingerprint import normalize_filename
+
+    assert normalize_filename("/srv/app/releases/101/shop/api.py") == normalize_filename(
+        "/srv/app/releases/102/shop/api.py"
+    )
+    assert normalize_filename("/var/www/deploys/blue/shop/api.py") == normalize_filename(
+        "/var/www/deploys/green/shop/api.py"
+    )
+    assert normalize_filename("/srv/app/shop/api.py") != normalize_filename("/srv/app/shop/db.py")

@@ -59,6 +59,25 @@ _ANON_RE = re.compile(
 _JS_ALIAS_RE = re.compile(r"\s+\[as [^\]]*\]$")
 
 
+# Deploy tools name the directory after these by release ("releases/101/", Capistrano).
+_RELEASE_PARENTS = frozenset({"releases", "release", "deploys", "builds", "versions"})
+
+
+def _stable_segments(parts: list[str]) -> list[str]:
+    kept: list[str] = []
+    skip_next = False
+    for part in parts:
+        if skip_next:
+            skip_next = False
+            continue
+        if part.lower() in _RELEASE_PARENTS:
+            skip_next = True
+            continue
+        if not _VOLATILE_SEGMENT_RE.fullmatch(part):
+            kept.append(part)
+    return kept
+
+
 @lru_cache(maxsize=8192)
 def _filename(path: str) -> str:
     path = path.replace("\\", "/").split("?", 1)[0].split("#", 1)[0]
@@ -68,7 +87,7 @@ def _filename(path: str) -> str:
     stripped = _LIBRARY_ROOT_RE.sub("", path, count=1)
     if stripped is path:
         stripped = _DEPLOY_ROOT_RE.sub("", path, count=1)
-    segments = [s for s in stripped.split("/") if not _VOLATILE_SEGMENT_RE.fullmatch(s)]
+    segments = _stable_segments(stripped.split("/"))
     if segments and _BUNDLE_EXT_RE.search(segments[-1]):
         segments[-1] = _BUNDLE_HASH_RE.sub("", segments[-1]) or segments[-1]
     return "/".join(segments[-3:])
