@@ -129,3 +129,35 @@ def test_serve_bootstraps_and_send_test_event_arrives(tmp_path: Path) -> None:
         assert bad.returncode != 0 and "--dsn" in bad.stderr
     finally:
         assert server.stop() in GRACEFUL
+
+
+def test_separate_worker_process_digests_what_serve_no_worker_accepted(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    from tests.e2e.procs import FAULTBOX, env_for
+
+    data = tmp_path / "data"
+    port = free_port()
+    server = ServeProcess(data, port, "--no-worker")
+    worker = None
+    try:
+        dsn = cli_json(data, "project", "dsn", "demo")["dsn"].replace(":8000/", f":{port}/")
+        sent = cli_json(data, "send-test-event", "--dsn", dsn)
+        token = cli_json(data, "token", "create", "--email", "admin@faultbox.local")["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        url = f"{server.url}/api/v1/events/{sent['event_id']}"
+        assert httpx.get(url, headers=headers, timeout=5).status_code == 404  # only queued
+        worker = subprocess.Popen(
+            [*FAULTBOX, "worker"],
+            env=env_for(data),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(lambda: httpx.get(url, headers=headers, timeout=5).status_code == 200, timeout=30)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.kill()
+        assert server.stop() in GRACEFUL

@@ -77,6 +77,8 @@ def project_issues(
 
 
 def _visible_issue(request: Request, principal: Principal, issue_id: int) -> dict[str, Any]:
+    if not 0 < issue_id < 2**63:  # ids are positive BIGINTs; a larger one fails to bind
+        raise HTTPException(404, f"no issue {issue_id}")
     with read_connection(engine_of(request)) as conn:
         issue = get_issue(conn, issue_id)
     if issue is None or issue["project_id"] not in principal.project_ids:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from typing import Any
 
 import click
@@ -20,8 +18,7 @@ from faultbox.cli.common import (
     settings_from,
     settings_options,
 )
-from faultbox.digest.worker import DigestWorker
-from faultbox.queue import open_queue
+from faultbox.digest.process import worker_main
 from faultbox.store import migrate as migrations
 from faultbox.store.db import open_engine
 
@@ -69,27 +66,11 @@ def serve(no_worker: bool, worker_mode: str, **overrides: Any) -> None:
 @click.command()
 @settings_options
 def worker(**overrides: Any) -> None:
-    """Run only the digest worker (for `serve --no-worker` deployments)."""
+    """Run only the digest worker (for `serve --no-worker` deployments); SIGTERM drains."""
     settings = settings_from(**overrides)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    engine = migrated_engine(settings)
-    queue = open_queue(settings)
-    digest = DigestWorker(
-        engine,
-        queue,
-        batch_size=settings.digest_batch_size,
-        max_attempts=settings.digest_max_attempts,
-    )
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    digest.start()
-    click.echo("digest worker running; Ctrl-C to stop")
-    stop.wait()
-    digest.stop()
-    queue.close()
+    migrated_engine(settings).dispose()
+    click.echo("digest worker running; Ctrl-C or SIGTERM to stop")
+    worker_main(settings, handle_sigint=True)
 
 
 @click.command()

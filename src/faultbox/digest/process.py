@@ -15,6 +15,7 @@ import threading
 from multiprocessing.process import BaseProcess
 
 from faultbox.config import Settings
+from faultbox.runtime import freeze_startup_objects
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +23,11 @@ log = logging.getLogger(__name__)
 IDLE_POLL_SECONDS = 0.05
 
 
-def worker_main(settings: Settings) -> None:
-    """Entry point of the child: digest until SIGTERM, then drain and exit."""
-    from faultbox.app import freeze_startup_objects
+def worker_main(settings: Settings, *, handle_sigint: bool = False) -> None:
+    """Digest until SIGTERM (and SIGINT when run by hand), then drain and exit.
+
+    The entry point of `serve`'s child process and of `faultbox worker`.
+    """
     from faultbox.digest.worker import DigestWorker
     from faultbox.queue import open_queue
     from faultbox.store.db import open_engine
@@ -35,16 +38,11 @@ def worker_main(settings: Settings) -> None:
     )
     engine = open_engine(settings.database_url)
     queue = open_queue(settings)
-    worker = DigestWorker(
-        engine,
-        queue,
-        batch_size=settings.digest_batch_size,
-        max_attempts=settings.digest_max_attempts,
-        idle_wait=IDLE_POLL_SECONDS,
-    )
+    worker = DigestWorker.from_settings(engine, queue, settings, idle_wait=IDLE_POLL_SECONDS)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
+    # In serve's child, Ctrl-C reaches the parent, which then decides when we stop.
+    signal.signal(signal.SIGINT, (lambda *_: stop.set()) if handle_sigint else signal.SIG_IGN)
     freeze_startup_objects()
     worker.start()
     while not stop.wait(0.5):

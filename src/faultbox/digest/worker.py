@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from faultbox.config import Settings
 from faultbox.digest.pipeline import (
     PoisonMessage,
     ProjectConfig,
@@ -67,6 +68,18 @@ class DigestWorker:
         self._configs: dict[int, tuple[float, ProjectConfig]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @classmethod
+    def from_settings(
+        cls, engine: Engine, queue: SqliteInbox, settings: Settings, *, idle_wait: float = 0.5
+    ) -> DigestWorker:
+        return cls(
+            engine,
+            queue,
+            batch_size=settings.digest_batch_size,
+            max_attempts=settings.digest_max_attempts,
+            idle_wait=idle_wait,
+        )
 
     # -- lifecycle ---------------------------------------------------------------
 

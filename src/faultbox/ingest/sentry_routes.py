@@ -62,13 +62,16 @@ async def preflight(request: IngestRequest) -> IngestResponse:
     return IngestResponse(200, b"", PREFLIGHT_HEADERS)
 
 
+async def _decoded_body(ctx: IngestContext, request: IngestRequest) -> bytes:
+    body = await ctx.read_body(request)
+    encoding = request.headers.get("content-encoding")
+    return decode_body(body, encoding, ctx.settings.max_decoded_size)
+
+
 async def envelope_endpoint(request: IngestRequest) -> IngestResponse:
     ctx: IngestContext = request.ctx
     try:
-        body = await ctx.read_body(request)
-        data = decode_body(
-            body, request.headers.get("content-encoding"), ctx.settings.max_decoded_size
-        )
+        data = await _decoded_body(ctx, request)
         envelope = parse_envelope(data, _item_limits(ctx))
         return await _accept_envelope(ctx, request, envelope, request.path_params["project_id"])
     except IngestError as exc:
@@ -78,10 +81,7 @@ async def envelope_endpoint(request: IngestRequest) -> IngestResponse:
 async def store_endpoint(request: IngestRequest) -> IngestResponse:
     ctx: IngestContext = request.ctx
     try:
-        body = await ctx.read_body(request)
-        data = decode_body(
-            body, request.headers.get("content-encoding"), ctx.settings.max_decoded_size
-        )
+        data = await _decoded_body(ctx, request)
         project_id = request.path_params["project_id"]
         if request.headers.get("content-type", "").startswith(_ENVELOPE_TYPES):
             envelope = parse_envelope(data, _item_limits(ctx))

@@ -22,6 +22,12 @@ def decode_cursor(cursor: str) -> tuple[object, int]:
         value, row_id = orjson.loads(raw)
     except (binascii.Error, ValueError, TypeError):
         raise BadCursor("malformed cursor; use the next_cursor value of a previous page") from None
-    if not isinstance(row_id, int):
+    # Every sort key is a number and ids are BIGINTs; anything else (null, bool, text,
+    # a list, an integer past 64 bits) would fail in the SQL comparison with a 500.
+    if not (_bigint(row_id) and (type(value) is float or _bigint(value))):
         raise BadCursor("malformed cursor; use the next_cursor value of a previous page")
     return value, row_id
+
+
+def _bigint(value: object) -> bool:
+    return type(value) is int and -(2**63) <= value < 2**63

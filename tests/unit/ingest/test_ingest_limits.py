@@ -1,7 +1,6 @@
 import base64
 import gzip
 import json
-import time
 import tracemalloc
 import zlib
 from collections.abc import Callable
@@ -130,15 +129,13 @@ def test_compression_bombs_are_refused_with_bounded_memory(
     encoding = {"gzip_bomb": "gzip", "deflate_bomb": "deflate", "brotli_bomb": "br"}[bomb_name]
     assert len(bomb) < 1024 * 1024  # really a bomb: < 1 MB expanding to 100 MB
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         with pytest.raises(PayloadTooLarge, match=f"decompressed body exceeds {LIMIT} bytes"):
             decode_body(bomb, encoding, LIMIT)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 4 * LIMIT
-    assert time.perf_counter() - started < 2.0  # it stops early instead of inflating 100 MB
+    assert peak < 4 * LIMIT  # it stops early instead of inflating 100 MB
 
 
 @given(st.binary(max_size=300), st.sampled_from(["gzip", "deflate", "br", None, "identity"]))
