@@ -18,7 +18,7 @@ ALLOWED: dict[str, set[str]] = {
     "api": {"query", "store", "accounts"},
     "cli": {"query", "store", "accounts", "queue", "digest", "ingest", "app"},
 }
-ALWAYS = {"model", "config", "runtime", "__init__"}
+ALWAYS = {"model", "config", "runtime", "scrub_config", "__init__"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import click
+import orjson
 
 from faultbox.accounts.passwords import WeakPassword, hash_password
 from faultbox.accounts.scopes import ROLES, ScopeError, allowed_scopes, parse_scopes
@@ -22,6 +23,7 @@ from faultbox.cli.common import (
 from faultbox.query.dsn import dsn_for
 from faultbox.queue import open_queue
 from faultbox.queue.base import IngestMeta, NewMessage
+from faultbox.scrub_config import ScrubConfig
 from faultbox.store.accounts import (
     DEFAULT_TEAM,
     add_member,
@@ -33,7 +35,7 @@ from faultbox.store.accounts import (
 )
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.deadletter import list_dead_letters, take_dead_letter
-from faultbox.store.projects import create_project, get_project, list_projects
+from faultbox.store.projects import create_project, get_project, list_projects, set_scrub_config
 
 
 @click.command()
@@ -140,6 +142,52 @@ def project_dsn(name: str, as_json: bool, **overrides: Any) -> None:
         found = matches[0] if matches else get_project(conn, name)
     dsn = dsn_for(settings.public_url, found)
     emit({"id": found.id, "slug": found.slug, "dsn": dsn}, as_json, str(dsn))
+
+
+@project.command("scrubbing")
+@click.argument("name")
+@click.option("--extra-field", "extra_fields", multiple=True, help="Another field name to filter.")
+@click.option("--safe-field", "safe_fields", multiple=True, help="A field never filtered.")
+@click.option("--credit-cards/--no-credit-cards", default=None, help="Filter card numbers.")
+@click.option("--ip-addresses/--no-ip-addresses", default=None, help="Filter IP addresses.")
+@click.option("--enable/--disable", "enabled", default=None, help="Scrub at all.")
+@click.option("--reset", is_flag=True, help="Back to the defaults first.")
+@json_option
+@settings_options
+def project_scrubbing(
+    name: str,
+    extra_fields: tuple[str, ...],
+    safe_fields: tuple[str, ...],
+    credit_cards: bool | None,
+    ip_addresses: bool | None,
+    enabled: bool | None,
+    reset: bool,
+    as_json: bool,
+    **overrides: Any,
+) -> None:
+    """Show or change a project's PII scrubbing (with no options: show it)."""
+    engine = migrated_engine(settings_from(**overrides))
+    with write_transaction(engine) as conn:
+        found = get_project(conn, name)
+        current = {} if reset or not found.scrub_config else orjson.loads(found.scrub_config)
+        changes: dict[str, Any] = {
+            "extra_fields": sorted({*current.get("extra_fields", []), *extra_fields}),
+            "safe_fields": sorted({*current.get("safe_fields", []), *safe_fields}),
+        }
+        for key, value in (
+            ("scrub_credit_cards", credit_cards),
+            ("scrub_ip_addresses", ip_addresses),
+            ("enabled", enabled),
+        ):
+            if value is not None:
+                changes[key] = value
+        try:
+            config = ScrubConfig.from_json({**current, **changes})
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        set_scrub_config(conn, found.id, orjson.dumps(config.to_json()).decode())
+    data = config.to_json()
+    emit(data, as_json, "\n".join(f"{k}: {v}" for k, v in data.items()))
 
 
 @click.group()

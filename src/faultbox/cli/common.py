@@ -63,7 +63,9 @@ def _safe_url(settings: Settings) -> str:
 
 def emit(data: Any, as_json: bool, text: str | Callable[[], None]) -> None:
     if as_json:
-        click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+        # Row mappings key by str subclasses, which orjson accepts only with this option.
+        option = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+        click.echo(orjson.dumps(data, option=option).decode())
     elif callable(text):
         text()
     else:

@@ -14,10 +14,11 @@ from faultbox.digest.enrich import enrich_event
 from faultbox.digest.grouping import compute_grouping
 from faultbox.digest.native_event import native_to_event
 from faultbox.digest.normalize import NormalizeError, normalize_sentry
-from faultbox.digest.scrub import ScrubConfig, scrub_event
+from faultbox.digest.scrub import scrub_event
 from faultbox.digest.trim import trim_depth
 from faultbox.model import event_to_dict
 from faultbox.queue.base import InboxMessage, Kind
+from faultbox.scrub_config import ScrubConfig
 from faultbox.store.batch import ProcessedEvent
 from faultbox.store.payload import pack
 from faultbox.store.user_reports import UserReport

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
@@ -24,11 +23,11 @@ from urllib.parse import unquote_plus
 import orjson
 
 from faultbox.model import JSON, Event, ExceptionValue, Frame, Thread
+from faultbox.scrub_config import ScrubConfig as ScrubConfig  # re-exported for callers
+from faultbox.scrub_config import normalize_key
 
 FILTERED = "[Filtered]"
 MAX_DEPTH = 20
-_MAX_FIELDS = 200
-_MAX_FIELD_LEN = 100
 _MAX_MEMO = 20_000
 
 # Substrings of the key lowercased with "-" and "_" removed, the way Relay and
@@ -77,10 +76,6 @@ _CONTAINERS = frozenset({dict, list, tuple})
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
-def _normalize_key(key: str) -> str:
-    return key.lower().replace("-", "").replace("_", "")
-
-
 def _may_hold_card(obj: object) -> bool:
     try:
         blob = orjson.dumps(obj)
@@ -104,74 +99,14 @@ def _card(match: re.Match[str]) -> str:
     return FILTERED if _luhn(text.replace(" ", "").replace("-", "")) else text
 
 
-def _field_list(obj: dict[Any, Any], name: str) -> tuple[str, ...]:
-    value = obj.get(name, [])
-    if not isinstance(value, list | tuple):
-        raise ValueError(f"scrub config: {name!r} must be a list of strings")
-    if len(value) > _MAX_FIELDS:
-        raise ValueError(f"scrub config: {name!r} has more than {_MAX_FIELDS} entries")
-    for item in value:
-        if not isinstance(item, str) or not _normalize_key(item.strip()):
-            raise ValueError(f"scrub config: {name!r} entries must be non-empty field names")
-        if len(item) > _MAX_FIELD_LEN:
-            raise ValueError(f"scrub config: {name!r} entry longer than {_MAX_FIELD_LEN}")
-    return tuple(item.strip() for item in value)
-
-
-def _flag(obj: dict[Any, Any], name: str, default: bool) -> bool:
-    value = obj.get(name, default)
-    if not isinstance(value, bool):
-        raise ValueError(f"scrub config: {name!r} must be true or false")
-    return value
-
-
-@dataclass(frozen=True, slots=True)
-class ScrubConfig:
-    enabled: bool = True
-    extra_fields: tuple[str, ...] = ()  # more denied key substrings
-    safe_fields: tuple[str, ...] = ()  # keys never scrubbed, nor anything below them
-    scrub_credit_cards: bool = True
-    scrub_ip_addresses: bool = False
-
-    @classmethod
-    def from_json(cls, obj: object) -> ScrubConfig:
-        """The per-project JSON object; ``None`` means the defaults."""
-        if obj is None:
-            return cls()
-        if not isinstance(obj, dict):
-            raise ValueError("scrub config must be a JSON object")
-        unknown = sorted(str(k) for k in obj if k not in _CONFIG_KEYS)
-        if unknown:
-            raise ValueError(f"scrub config: unknown key(s) {', '.join(unknown)}")
-        return cls(
-            enabled=_flag(obj, "enabled", True),
-            extra_fields=_field_list(obj, "extra_fields"),
-            safe_fields=_field_list(obj, "safe_fields"),
-            scrub_credit_cards=_flag(obj, "scrub_credit_cards", True),
-            scrub_ip_addresses=_flag(obj, "scrub_ip_addresses", False),
-        )
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "enabled": self.enabled,
-            "extra_fields": list(self.extra_fields),
-            "safe_fields": list(self.safe_fields),
-            "scrub_credit_cards": self.scrub_credit_cards,
-            "scrub_ip_addresses": self.scrub_ip_addresses,
-        }
-
-
-_CONFIG_KEYS = frozenset(f.name for f in dataclasses.fields(ScrubConfig))
-
-
 class _Scrubber:
     """One config, compiled.  ``cards`` in a walk says whether strings need the
     card scan at all."""
 
     def __init__(self, config: ScrubConfig) -> None:
-        fields = DEFAULT_FIELDS + tuple(_normalize_key(f) for f in config.extra_fields)
+        fields = DEFAULT_FIELDS + tuple(normalize_key(f) for f in config.extra_fields)
         self._deny_re = re.compile("|".join(re.escape(f) for f in fields if f))
-        self._safe = frozenset(_normalize_key(f) for f in config.safe_fields)
+        self._safe = frozenset(normalize_key(f) for f in config.safe_fields)
         self._ip_fields = IP_FIELDS if config.scrub_ip_addresses else frozenset()
         self._cards = config.scrub_credit_cards
         # Keys repeat across events (variable and header names): memoized, the
@@ -185,7 +120,7 @@ class _Scrubber:
             return cached
         result = _KEEP
         if type(key) is str:
-            norm = _normalize_key(key)
+            norm = normalize_key(key)
             if norm in self._safe:
                 result = _SAFE
             elif norm in self._ip_fields or self._deny_re.search(norm):

@@ -26,9 +26,9 @@ from faultbox.digest.pipeline import (
     process_event,
     process_user_report,
 )
-from faultbox.digest.scrub import ScrubConfig
 from faultbox.queue.base import InboxMessage, Kind
 from faultbox.queue.sqlite_inbox import SqliteInbox
+from faultbox.scrub_config import ScrubConfig
 from faultbox.store.batch import BatchResult, ProcessedEvent, store_batch
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.deadletter import DeadLetter, add_dead_letters
@@ -37,7 +37,7 @@ from faultbox.store.user_reports import UserReport, add_user_reports
 
 log = logging.getLogger(__name__)
 
-_CONFIG_TTL = 30.0
+_CONFIG_TTL = 5.0  # project settings changes apply within this many seconds
 
 
 @dataclass

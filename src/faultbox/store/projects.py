@@ -168,3 +168,10 @@ def project_counts(conn: Connection, project_id: int) -> tuple[int, int]:
 
 def any_project(conn: Connection) -> bool:
     return conn.execute(select(true()).select_from(projects).limit(1)).first() is not None
+
+
+def set_scrub_config(conn: Connection, project_id: int, config_json: str | None) -> None:
+    """Store a project's scrubbing settings (validated JSON text; None = defaults)."""
+    conn.execute(
+        projects.update().where(projects.c.id == project_id).values(scrub_config=config_json)
+    )
