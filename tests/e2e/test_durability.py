@@ -137,3 +137,26 @@ def test_graceful_stop_drains_the_queue(tmp_path: Path) -> None:
         assert conn.execute("SELECT count(*) FROM inbox").fetchone() == (0,)
     with sqlite3.connect(data / "faultbox.sqlite3") as conn:
         assert conn.execute("SELECT count(*) FROM events").fetchone() == (len(acked),)
+
+
+def test_worker_child_does_not_outlive_a_killed_server(tmp_path: Path) -> None:
+    import os
+
+    server = ServeProcess(tmp_path / "data", free_port())
+    children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read_text().split()
+    workers = [int(c) for c in children if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()]
+    assert workers, "serve should run its digest worker as a child process"
+    server.kill9()
+
+    def gone() -> bool:
+        for pid in workers:
+            try:
+                os.kill(pid, 0)
+                if "Z" in Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0]:
+                    continue  # a zombie is dead; it only awaits reaping
+                return False
+            except ProcessLookupError:
+                continue
+        return True
+
+    wait_for(gone, timeout=15)

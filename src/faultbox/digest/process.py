@@ -9,6 +9,7 @@ the child is restarted if it dies and drained on shutdown.
 from __future__ import annotations
 
 import logging
+import os
 import multiprocessing
 import signal
 import threading
@@ -23,7 +24,9 @@ log = logging.getLogger(__name__)
 IDLE_POLL_SECONDS = 0.05
 
 
-def worker_main(settings: Settings, *, handle_sigint: bool = False) -> None:
+def worker_main(
+    settings: Settings, *, handle_sigint: bool = False, parent_pid: int | None = None
+) -> None:
     """Digest until SIGTERM (and SIGINT when run by hand), then drain and exit.
 
     The entry point of `serve`'s child process and of `faultbox worker`.
@@ -46,6 +49,11 @@ def worker_main(settings: Settings, *, handle_sigint: bool = False) -> None:
     freeze_startup_objects()
     worker.start()
     while not stop.wait(0.5):
+        if parent_pid is not None and os.getppid() != parent_pid:
+            # serve was killed (kill -9 leaves no chance to stop us): stop too, or we
+            # would live on as an orphan next to the restarted server's own worker.
+            log.warning("parent process exited; stopping the digest worker")
+            break
         if not worker.is_alive():
             log.error("digest thread stopped unexpectedly; restarting it")
             worker.start()
@@ -63,7 +71,12 @@ class WorkerProcess:
 
     def start(self) -> None:
         self._proc = self._ctx.Process(
-            target=worker_main, args=(self.settings,), name="faultbox-digest", daemon=False
+            target=worker_main,
+            args=(self.settings,),
+            # Passed in, not read in the child: the parent may die before we start.
+            kwargs={"parent_pid": os.getpid()},
+            name="faultbox-digest",
+            daemon=False,
         )
         self._proc.start()
 

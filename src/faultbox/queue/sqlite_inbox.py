@@ -167,18 +167,23 @@ class SqliteInbox:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 self._expire_dead_owners(conn, now)
-                rows = conn.execute(
+                # Only ids under the write lock: ingest commits wait on this lock,
+                # so the payloads are read after it is released.
+                ids = conn.execute(
                     "UPDATE inbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1"
                     " WHERE id IN (SELECT id FROM inbox WHERE lease_until < ? ORDER BY id LIMIT ?)"
-                    " RETURNING id, project_id, kind, event_id, received_at, payload, meta,"
-                    " attempts",
+                    " RETURNING id",
                     (self.owner, now + LEASE_SECONDS, now, limit),
                 ).fetchall()
                 conn.execute("COMMIT")
-                rows.sort()  # RETURNING promises no order; digest oldest first
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            rows = conn.execute(
+                "SELECT id, project_id, kind, event_id, received_at, payload, meta, attempts"
+                " FROM inbox WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                (orjson.dumps([i for (i,) in ids]),),
+            ).fetchall()
         return [
             InboxMessage(
                 id=r[0],
