@@ -9,8 +9,8 @@ the child is restarted if it dies and drained on shutdown.
 from __future__ import annotations
 
 import logging
-import os
 import multiprocessing
+import os
 import signal
 import threading
 from multiprocessing.process import BaseProcess

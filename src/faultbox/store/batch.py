@@ -11,9 +11,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Float, String, bindparam, case, select, update
+from sqlalchemy import Connection, Float, String, and_, bindparam, case, select, update
 
-from faultbox.model import LEVEL_ORDER, Event, Grouping, Level
+from faultbox.model import Event, Grouping
 from faultbox.store.dialect import upsert
 from faultbox.store.schema import (
     events,
@@ -211,8 +211,8 @@ def _update_issue_counters(
     params = []
     for issue_id, evs in by_issue.items():
         newest = max(evs, key=lambda e: e.timestamp)
-        releases = [e.release for e in sorted(evs, key=lambda e: e.timestamp) if e.release]
-        worst = max((e.level for e in evs), key=LEVEL_ORDER.__getitem__, default=Level.ERROR)
+        with_release = sorted((e for e in evs if e.release), key=lambda e: e.timestamp)
+        releases = [e.release for e in with_release if e.release]
         params.append(
             {
                 "b_id": issue_id,
@@ -222,9 +222,10 @@ def _update_issue_counters(
                 "b_last": newest.timestamp,
                 "b_first_release": releases[0][:250] if releases else None,
                 "b_last_release": releases[-1][:250] if releases else None,
+                "b_release_ts": with_release[-1].timestamp if with_release else 0.0,
                 "b_title": latest_grouping[issue_id].title[:512],
                 "b_culprit": (latest_grouping[issue_id].culprit or "")[:512] or None,
-                "b_level": worst.value,
+                "b_level": newest.level.value,
             }
         )
     c = issues.c
@@ -233,6 +234,10 @@ def _update_issue_counters(
     last_release = bindparam("b_last_release", type_=String)
     first = bindparam("b_first", type_=Float)
     last = bindparam("b_last", type_=Float)
+    release_ts = bindparam("b_release_ts", type_=Float)
+    # Title, culprit, level and last release follow the newest event; a late event
+    # older than the issue's last_seen changes counters only.  (SET sees old values.)
+    newer = last >= c.last_seen
     conn.execute(
         update(issues)
         .where(c.id == bindparam("b_id"))
@@ -242,10 +247,13 @@ def _update_issue_counters(
             first_seen=case((c.first_seen > first, first), else_=c.first_seen),
             last_seen=case((c.last_seen < last, last), else_=c.last_seen),
             first_release=case((c.first_release.is_(None), first_release), else_=c.first_release),
-            last_release=case((last_release.is_(None), c.last_release), else_=last_release),
-            title=bindparam("b_title"),
-            culprit=bindparam("b_culprit"),
-            level=bindparam("b_level"),
+            last_release=case(
+                (and_(last_release.is_not(None), release_ts >= c.last_seen), last_release),
+                else_=c.last_release,
+            ),
+            title=case((newer, bindparam("b_title", type_=String)), else_=c.title),
+            culprit=case((newer, bindparam("b_culprit", type_=String)), else_=c.culprit),
+            level=case((newer, bindparam("b_level", type_=String)), else_=c.level),
         ),
         params,
     )
@@ -302,6 +310,10 @@ def _upsert_tags(conn: Connection, by_issue: dict[int, list[Event]]) -> None:
         index_elements=["issue_id", "key", "value"],
         set_={
             "times_seen": c.times_seen + stmt.excluded.times_seen,
+            "first_seen": case(
+                (c.first_seen > stmt.excluded.first_seen, stmt.excluded.first_seen),
+                else_=c.first_seen,
+            ),
             "last_seen": case(
                 (c.last_seen < stmt.excluded.last_seen, stmt.excluded.last_seen),
                 else_=c.last_seen,
