@@ -36,6 +36,14 @@ from sdk_payloads import capture, with_new_event_id  # noqa: E402
 MAX_SECONDS = 300
 
 
+def cpu_calibration_us() -> float:
+    """µs for sum(range(1000)): this VM's core speed swings ~2x over minutes, so
+    every run prints it next to its figures."""
+    import timeit
+
+    return min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
+
+
 @dataclass
 class RunResult:
     accepted_per_s: float
@@ -45,6 +53,7 @@ class RunResult:
     rss_mb: float
     baseline_per_s: float
     errors: int
+    calibration_us: float
 
 
 class Conn:
@@ -192,6 +201,7 @@ def run_once(
         await sampler
         return elapsed, latencies, errors, e2e
 
+    calibration = cpu_calibration_us()
     elapsed, latencies, errors, e2e = asyncio.run(main())
     latencies.sort()
     base_elapsed, _, _ = asyncio.run(_load(url, "/healthz", {}, [b""] * n, concurrency))
@@ -203,6 +213,7 @@ def run_once(
         rss_mb=peak[0],
         baseline_per_s=n / base_elapsed,
         errors=errors,
+        calibration_us=calibration,
     )
 
 
@@ -274,7 +285,8 @@ def main() -> None:
             print(
                 f"run {run + 1}: accepted {r.accepted_per_s:7.0f}/s  e2e {r.e2e_per_s:7.0f}/s  "
                 f"p50 {r.p50_ms:6.1f} ms  p99 {r.p99_ms:6.1f} ms  RSS {r.rss_mb:6.0f} MB  "
-                f"healthz {r.baseline_per_s:7.0f}/s  errors {r.errors}"
+                f"healthz {r.baseline_per_s:7.0f}/s  errors {r.errors}  "
+                f"cpu-calibration {r.calibration_us:.1f} us"
             )
         med = {
             f: statistics.median(getattr(r, f) for r in results)
@@ -285,7 +297,9 @@ def main() -> None:
             f"accepted {med['accepted_per_s']:.0f}/s, e2e {med['e2e_per_s']:.0f}/s, "
             f"p50 {med['p50_ms']:.1f} ms, p99 {med['p99_ms']:.1f} ms, "
             f"peak RSS {med['rss_mb']:.0f} MB; "
-            f"accepted/healthz ratio {med['accepted_per_s'] / med['baseline_per_s']:.2f}"
+            f"accepted/healthz {med['accepted_per_s'] / med['baseline_per_s']:.2f}, "
+            f"e2e/healthz {med['e2e_per_s'] / med['baseline_per_s']:.2f}, "
+            f"cpu-calibration {med['calibration_us']:.1f} us (9-10 = fast state)"
         )
         if pid and tmp is not None:
             db = Path(tmp.name) / "data" / "faultbox.sqlite3"
