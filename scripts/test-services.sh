@@ -1,7 +1,8 @@
 # Sourced by scripts/test.sh: make sure a PostgreSQL server is reachable and export
 # FAULTBOX_TEST_DATABASE_URL.  A test that needs it never skips: it fails.
 if [ -z "${FAULTBOX_TEST_DATABASE_URL:-}" ]; then
-  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  # FAULTBOX_TEST_PRIVATE_PG=1 forces the private server (to test this path).
+  if [ -z "${FAULTBOX_TEST_PRIVATE_PG:-}" ] && pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     export FAULTBOX_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/test"
   else
     if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
