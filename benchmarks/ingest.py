@@ -249,11 +249,16 @@ def run_once(
     )
 
 
-def _spawn(data_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], str, str]:
+def _spawn(
+    data_dir: Path, port: int, serve_args: list[str]
+) -> tuple[subprocess.Popen[bytes], str, str]:
     env = {**os.environ, "FAULTBOX_DATA_DIR": str(data_dir), "FAULTBOX_PORT": str(port)}
     faultbox = [sys.executable, "-m", "faultbox"]
     proc = subprocess.Popen(
-        [*faultbox, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [*faultbox, "serve", *serve_args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     import urllib.request
 
@@ -289,6 +294,9 @@ def main() -> None:
     parser.add_argument("--token")
     parser.add_argument("--project", default="demo")
     parser.add_argument("--pid", type=int, help="server pid for RSS sampling (with --url)")
+    parser.add_argument(
+        "--serve-arg", action="append", default=[], help="extra `faultbox serve` argument"
+    )
     args = parser.parse_args()
 
     templates = capture(8)
@@ -305,7 +313,7 @@ def main() -> None:
         url, dsn, token, pid = args.url, args.dsn, args.token, args.pid
     else:
         tmp = tempfile.TemporaryDirectory(prefix="faultbox-bench-")
-        proc, dsn, token = _spawn(Path(tmp.name) / "data", args.port)
+        proc, dsn, token = _spawn(Path(tmp.name) / "data", args.port, args.serve_arg)
         url, pid = f"http://127.0.0.1:{args.port}", proc.pid
     try:
         latency = idle_latency_ms(url, dsn, token, templates[0])
