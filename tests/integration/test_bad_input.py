@@ -179,3 +179,11 @@ def test_server_survives_random_garbage(server: LiveServer) -> None:
         response = post_envelope(server, body, {"Content-Encoding": encoding})
         assert 400 <= response.status_code < 500, (response.status_code, response.text)
     assert_healthy(server)
+
+
+def test_hostile_text_in_the_url_cannot_break_the_error_headers(server: LiveServer) -> None:
+    for project_id in ("%C3%A9t%C3%A9", "1%0D%0ASet-Cookie:%20x=1", "%E2%98%83"):
+        response = post_envelope(server, envelope({"message": "x"}), project_id=project_id)
+        assert response.status_code in (400, 403), (project_id, response.status_code)
+        assert "set-cookie" not in {k.lower() for k in response.headers}
+    assert_healthy(server)

@@ -70,7 +70,12 @@ class IngestResponse:
         if self.media_type and self.body:
             headers.append((b"content-type", self.media_type.encode()))
         headers += [
-            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers.items()
+            (k.lower().encode("latin-1"), _header_value(v)) for k, v in self.headers.items()
         ]
         await send({"type": "http.response.start", "status": self.status, "headers": headers})
         await send({"type": "http.response.body", "body": self.body})
+
+
+def _header_value(value: str) -> bytes:
+    # Error details can quote client input: no line breaks, and latin-1 or a "?".
+    return value.replace("\r", " ").replace("\n", " ")[:1000].encode("latin-1", "replace")
