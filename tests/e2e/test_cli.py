@@ -161,3 +161,25 @@ def test_separate_worker_process_digests_what_serve_no_worker_accepted(tmp_path:
         if worker is not None and worker.poll() is None:
             worker.kill()
         assert server.stop() in GRACEFUL
+
+
+def test_serve_on_a_busy_port_says_so_before_claiming_to_run(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+
+    from tests.e2e.procs import FAULTBOX, env_for
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run(
+            [*FAULTBOX, "serve"],
+            env=env_for(tmp_path / "data", port),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr
+    assert "running at" not in proc.stdout and "Traceback" not in proc.stderr

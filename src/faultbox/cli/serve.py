@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Any
 
 import click
@@ -41,6 +42,7 @@ def serve(no_worker: bool, worker_mode: str, **overrides: Any) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    _check_port_free(settings.host, settings.port)
     engine = migrated_engine(settings)
     lines = bootstrap(engine, settings)
     engine.dispose()
@@ -61,6 +63,20 @@ def serve(no_worker: bool, worker_mode: str, **overrides: Any) -> None:
     server.run()
     if not server.started:
         raise CommandError(f"could not listen on {settings.host}:{settings.port}")
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail before printing "running at…" rather than after (uvicorn binds late)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CommandError(
+                f"cannot listen on {host}:{port}: {exc.strerror} "
+                "(choose another with --port or FAULTBOX_PORT)"
+            ) from None
 
 
 @click.command()
