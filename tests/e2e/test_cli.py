@@ -183,3 +183,18 @@ def test_serve_on_a_busy_port_says_so_before_claiming_to_run(tmp_path: Path) -> 
     assert proc.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr
     assert "running at" not in proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_migrate_and_migrate_check(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    before = run_cli(data, "migrate", "--check", "--json", check=False)
+    assert before.returncode == 1
+    import orjson
+
+    assert orjson.loads(before.stdout)["up_to_date"] is False
+    assert cli_json(data, "migrate")["revision"] == "0001"
+    after = cli_json(data, "migrate", "--check")
+    assert after == {"current": "0001", "head": "0001", "up_to_date": True}
+    shown = {row["name"]: row for row in cli_json(data, "config", "show")}
+    assert shown["secret_key"]["value"] == "**********"
+    assert shown["data_dir"]["source"] == "FAULTBOX_DATA_DIR"
