@@ -301,25 +301,44 @@ def _drop_none(d: JSON) -> JSON:
     return {k: v for k, v in d.items() if v is not None} if None in d.values() else d
 
 
+_CANONICAL_LEVELS = frozenset(level.value for level in Level)
+
+
 def _breadcrumbs(raw: Any, drift: float) -> tuple[JSON, ...]:
-    # The newest explain the error best.
+    # The newest explain the error best.  Well-formed fields (the usual case) are
+    # kept as they are: this runs for every crumb of every event.
     values = [b for b in _values(raw) if isinstance(b, dict)][-MAX_BREADCRUMBS:]
     out = []
     for b in values:
-        ts = parse_timestamp(b.get("timestamp"))
-        data, message = b.get("data"), b.get("message")
-        level = normalize_level(b.get("level"), None)
+        ts = b.get("timestamp")
+        ts = ts if type(ts) is float else parse_timestamp(ts)
+        data, message, level = b.get("data"), b.get("message"), b.get("level")
+        if level is not None and level not in _CANONICAL_LEVELS:
+            parsed = normalize_level(level, None)
+            level = None if parsed is None else parsed.value
+        if message is not None and (type(message) is not str or len(message) > MAX_MESSAGE):
+            message = _trim(_to_str(message))
         out.append(
             {
                 "timestamp": None if ts is None else ts + drift,
                 "type": _opt_str(b.get("type")) or "default",
                 "category": _opt_str(b.get("category"), MAX_MESSAGE),
-                "message": None if message is None else _trim(_to_str(message)),
-                "level": None if level is None else level.value,
-                "data": data if data is None or isinstance(data, dict) else {"value": data},
+                "message": message,
+                "level": level,
+                "data": data if data is None or type(data) is dict else _as_object(data),
             }
         )
     return tuple(out)
+
+
+def _as_object(data: Any) -> JSON:
+    return data if isinstance(data, dict) else {"value": data}
+
+
+def _modules(raw: Any) -> dict[str, str]:
+    if isinstance(raw, dict) and all(type(k) is str and type(v) is str for k, v in raw.items()):
+        return raw  # sentry-python's {package: version}, already clean
+    return {k: _to_str(v) for k, v in _items(raw) if v is not None and type(k) is str}
 
 
 _LEGACY = {f"sentry.interfaces.{name}": name.lower() for name in ("Exception", "Stacktrace")}
@@ -394,5 +413,5 @@ def normalize_sentry(
         fingerprint=tuple(_to_str(p) for p in fingerprint if p is not None) or None,
         sdk=sdk if isinstance(sdk, dict) else None,
         extra=extra if isinstance(extra, dict) else {},
-        modules={k: _to_str(v) for k, v in _items(modules) if v is not None and type(k) is str},
+        modules=_modules(modules),
     )
