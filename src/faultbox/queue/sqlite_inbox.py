@@ -126,7 +126,11 @@ class SqliteInbox:
 
     def _flush(self) -> None:
         batch, self._loop_batch = self._loop_batch, []
-        error = self._commit([m for messages, _ in batch for m in messages])
+        try:
+            error = self._commit([m for messages, _ in batch for m in messages])
+        except Exception as exc:  # whatever happens, no request may wait forever
+            log.exception("inbox commit failed")
+            error = exc
         for _, future in batch:
             if future.done():
                 continue
@@ -135,7 +139,7 @@ class SqliteInbox:
             else:
                 future.set_exception(QueueUnavailable(f"could not persist: {error}"))
 
-    def _commit(self, messages: list[NewMessage]) -> sqlite3.Error | None:
+    def _commit(self, messages: list[NewMessage]) -> Exception | None:
         compress = self._zstd.compress
         rows = [
             (
