@@ -186,3 +186,64 @@ def event_to_dict(event: Event) -> JSON:
         "modules": event.modules,
         "source": event.source,
     }
+
+
+def frame_from_stored(data: JSON) -> Frame:
+    values: dict[str, Any] = {
+        name: data.get(name) for name in Frame.__slots__ if data.get(name) is not None
+    }
+    for name in ("pre_context", "post_context"):
+        if name in values:
+            values[name] = tuple(values[name])
+    return Frame(**values)
+
+
+def event_from_dict(data: JSON) -> Event:
+    """The inverse of :func:`event_to_dict`, for stored events (e.g. re-grouping)."""
+    return Event(
+        event_id=data["event_id"],
+        project_id=data["project_id"],
+        timestamp=data["timestamp"],
+        received_at=data["received_at"],
+        platform=data.get("platform") or "other",
+        level=Level(data.get("level") or "error"),
+        logger=data.get("logger"),
+        message=data.get("message"),
+        message_template=data.get("message_template"),
+        exceptions=tuple(
+            ExceptionValue(
+                type=e.get("type"),
+                value=e.get("value"),
+                module=e.get("module"),
+                frames=tuple(frame_from_stored(f) for f in e.get("frames") or ()),
+                mechanism=e.get("mechanism"),
+                thread_id=e.get("thread_id"),
+            )
+            for e in data.get("exceptions") or ()
+        ),
+        threads=tuple(
+            Thread(
+                id=t.get("id"),
+                name=t.get("name"),
+                crashed=bool(t.get("crashed")),
+                current=bool(t.get("current")),
+                frames=tuple(frame_from_stored(f) for f in t.get("frames") or ()),
+            )
+            for t in data.get("threads") or ()
+        ),
+        breadcrumbs=tuple(data.get("breadcrumbs") or ()),
+        tags=data.get("tags") or {},
+        user=data.get("user"),
+        request=data.get("request"),
+        contexts=data.get("contexts") or {},
+        release=data.get("release"),
+        environment=data.get("environment"),
+        server_name=data.get("server_name"),
+        service=data.get("service"),
+        transaction=data.get("transaction"),
+        fingerprint=tuple(data["fingerprint"]) if data.get("fingerprint") is not None else None,
+        sdk=data.get("sdk"),
+        extra=data.get("extra") or {},
+        modules=data.get("modules") or {},
+        source=data.get("source") or "sentry",
+    )

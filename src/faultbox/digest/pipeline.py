@@ -11,7 +11,8 @@ from typing import Any
 import orjson
 
 from faultbox.digest.enrich import enrich_event
-from faultbox.digest.grouping import compute_grouping
+from faultbox.digest.grouping import group_event
+from faultbox.digest.grouping.rules import FingerprintRule
 from faultbox.digest.native_event import native_to_event
 from faultbox.digest.normalize import NormalizeError, normalize_sentry
 from faultbox.digest.scrub import scrub_event
@@ -31,6 +32,7 @@ class PoisonMessage(Exception):
 @dataclass(frozen=True, slots=True)
 class ProjectConfig:
     scrub: ScrubConfig
+    fingerprint_rules: tuple[FingerprintRule, ...] = ()
 
 
 def _load_object(raw: bytes) -> dict[str, object]:
@@ -65,7 +67,7 @@ def process_event(message: InboxMessage, config: ProjectConfig) -> ProcessedEven
     except NormalizeError as exc:
         raise PoisonMessage(f"cannot normalize event: {exc}") from None
     event = scrub_event(enrich_event(event), config.scrub)
-    grouping = compute_grouping(event)
+    grouping, _ = group_event(event, fingerprint_rules=config.fingerprint_rules)
     return ProcessedEvent(event=event, grouping=grouping, payload=_pack(event_to_dict(event)))
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from faultbox.config import Settings
+from faultbox.digest.grouping.rules import FingerprintRule, RuleSyntaxError, parse_rules
 from faultbox.digest.pipeline import (
     PoisonMessage,
     ProjectConfig,
@@ -32,12 +33,10 @@ from faultbox.scrub_config import ScrubConfig
 from faultbox.store.batch import BatchResult, ProcessedEvent, store_batch
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.deadletter import DeadLetter, add_dead_letters
-from faultbox.store.projects import get_project_by_id
+from faultbox.store.projects import project_settings
 from faultbox.store.user_reports import UserReport, add_user_reports
 
 log = logging.getLogger(__name__)
-
-_CONFIG_TTL = 5.0  # project settings changes apply within this many seconds
 
 
 @dataclass
@@ -65,7 +64,7 @@ class DigestWorker:
         self.max_attempts = max_attempts
         self.idle_wait = idle_wait
         self.stats = WorkerStats()
-        self._configs: dict[int, tuple[float, ProjectConfig]] = {}
+        self._configs: dict[tuple[str | None, str | None], ProjectConfig] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -143,12 +142,15 @@ class DigestWorker:
         processed: list[ProcessedEvent] = []
         reports: list[UserReport] = []
         dead: list[DeadLetter] = []
+        configs = self._configs_for({m.project_id for m in messages})
         for message in messages:
             try:
                 if message.kind == Kind.USER_REPORT:
                     reports.append(process_user_report(message))
+                elif message.project_id not in configs:
+                    raise PoisonMessage(f"project {message.project_id} no longer exists")
                 else:
-                    processed.append(process_event(message, self._config(message.project_id)))
+                    processed.append(process_event(message, configs[message.project_id]))
             except PoisonMessage as exc:
                 dead.append(_dead_letter(message, str(exc)))
             except Exception as exc:  # a bug in a digest step must not stop the queue
@@ -181,21 +183,33 @@ class DigestWorker:
             "dead letter %s after %d attempts: %s", message.event_id, message.attempts, reason
         )
 
-    def _config(self, project_id: int) -> ProjectConfig:
-        now = time.monotonic()
-        cached = self._configs.get(project_id)
-        if cached and now - cached[0] < _CONFIG_TTL:
-            return cached[1]
+    def _configs_for(self, project_ids: set[int]) -> dict[int, ProjectConfig]:
+        """The batch's project settings, read once per batch so a change applies to
+        the very next batch; parsing is cached on the settings' text."""
         with read_connection(self.engine) as conn:
-            project = get_project_by_id(conn, project_id)
+            rows = project_settings(conn, project_ids)
+        return {pid: self._parsed(*row) for pid, row in rows.items()}
+
+    def _parsed(self, slug: str, scrub_text: str | None, rules_text: str | None) -> ProjectConfig:
+        key = (scrub_text, rules_text)
+        cached = self._configs.get(key)
+        if cached is not None:
+            return cached
         scrub = ScrubConfig()
-        if project.scrub_config:
+        if scrub_text:
             try:
-                scrub = ScrubConfig.from_json(orjson.loads(project.scrub_config))
+                scrub = ScrubConfig.from_json(orjson.loads(scrub_text))
             except ValueError as exc:
-                log.error("project %s: bad scrub config, using defaults: %s", project.slug, exc)
-        config = ProjectConfig(scrub=scrub)
-        self._configs[project_id] = (now, config)
+                log.error("project %s: bad scrub config, using defaults: %s", slug, exc)
+        rules: tuple[FingerprintRule, ...] = ()
+        if rules_text:
+            try:
+                rules = parse_rules(rules_text)
+            except RuleSyntaxError as exc:  # the API validates; this guards older rows
+                log.error("project %s: bad fingerprint rules, ignoring them: %s", slug, exc)
+        if len(self._configs) > 1000:
+            self._configs.clear()
+        config = self._configs[key] = ProjectConfig(scrub=scrub, fingerprint_rules=rules)
         return config
 
 

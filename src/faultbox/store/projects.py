@@ -23,6 +23,7 @@ class Project:
     team_slug: str
     public_key: str | None  # the first active key, for the DSN
     scrub_config: str | None
+    fingerprint_rules: str | None
     created_at: float
 
 
@@ -90,6 +91,7 @@ def _project_query() -> Select[Any]:
         teams.c.slug.label("team_slug"),
         first_key.label("public_key"),
         projects.c.scrub_config,
+        projects.c.fingerprint_rules,
         projects.c.created_at,
     ).join(teams, teams.c.id == projects.c.team_id)
 
@@ -103,6 +105,7 @@ def _row_to_project(row: object) -> Project:
         r["team_slug"],
         r["public_key"],
         r["scrub_config"],
+        r["fingerprint_rules"],
         r["created_at"],
     )
 
@@ -175,3 +178,22 @@ def set_scrub_config(conn: Connection, project_id: int, config_json: str | None)
     conn.execute(
         projects.update().where(projects.c.id == project_id).values(scrub_config=config_json)
     )
+
+
+def set_fingerprint_rules(conn: Connection, project_id: int, rules_text: str | None) -> None:
+    """Store a project's fingerprint rules (already parsed and formatted; None = none)."""
+    conn.execute(
+        projects.update().where(projects.c.id == project_id).values(fingerprint_rules=rules_text)
+    )
+
+
+def project_settings(
+    conn: Connection, project_ids: set[int]
+) -> dict[int, tuple[str, str | None, str | None]]:
+    """slug, scrub config and fingerprint rules of each existing project in the set."""
+    rows = conn.execute(
+        select(
+            projects.c.id, projects.c.slug, projects.c.scrub_config, projects.c.fingerprint_rules
+        ).where(projects.c.id.in_(sorted(project_ids)))
+    )
+    return {int(r.id): (r.slug, r.scrub_config, r.fingerprint_rules) for r in rows}

@@ -72,6 +72,7 @@ projects = Table(
     Column("name", String(200), nullable=False),
     Column("issue_counter", Integer, nullable=False, default=0),
     Column("scrub_config", Text, nullable=True),  # JSON; NULL means the defaults
+    Column("fingerprint_rules", Text, nullable=True),  # rule text; NULL means none
     Column("created_at", Float, nullable=False),
 )
 

@@ -38,3 +38,13 @@ def test_labeled_scenarios_group_exactly_by_bug() -> None:
     s = score(labels, groups)
     assert (s.pairwise_precision, s.pairwise_recall) == (1.0, 1.0)
     assert (s.bcubed_precision, s.bcubed_recall) == (1.0, 1.0)
+
+
+def test_stored_events_round_trip_for_regrouping() -> None:
+    from faultbox.model import event_from_dict, event_to_dict
+
+    for i, (_, payload) in enumerate(scenarios()):
+        event = normalize_sentry(
+            payload, project_id=1, event_id=f"{i:032x}", received_at=time.time(), meta=IngestMeta()
+        )
+        assert event_from_dict(event_to_dict(event)) == event

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from faultbox.digest.grouping.fingerprint import (
     Leaf,
@@ -20,6 +21,7 @@ from faultbox.digest.grouping.fingerprint import (
     pick_thread,
 )
 from faultbox.digest.grouping.in_app import InAppRules, is_in_app
+from faultbox.digest.grouping.rules import FingerprintRule, fingerprint_for, first_match
 from faultbox.digest.grouping.templating import template_message
 from faultbox.model import Event, Grouping
 
@@ -101,3 +103,17 @@ def compute_grouping(
 ) -> Grouping:
     """Group an event with the given algorithm version (a KeyError for an unknown one)."""
     return GROUPING_VERSIONS[version](event, in_app_rules)
+
+
+def group_event(
+    event: Event,
+    *,
+    fingerprint_rules: Sequence[FingerprintRule] = (),
+    in_app_rules: InAppRules | None = None,
+) -> tuple[Grouping, FingerprintRule | None]:
+    """Group with the project's fingerprint rules first: a matching server-side rule
+    wins over the client's fingerprint (as in Sentry); returns the rule that decided."""
+    rule = first_match(event, fingerprint_rules) if fingerprint_rules else None
+    if rule is not None:
+        event = replace(event, fingerprint=fingerprint_for(event, rule))
+    return compute_grouping(event, in_app_rules=in_app_rules), rule

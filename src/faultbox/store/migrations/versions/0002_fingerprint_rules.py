@@ -1,0 +1,26 @@
+"""per-project server-side fingerprint rules
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-22 12:45:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("projects") as batch:
+        batch.add_column(sa.Column("fingerprint_rules", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("projects") as batch:
+        batch.drop_column("fingerprint_rules")
