@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -87,3 +88,51 @@ def test_scrubbing_settings_from_the_cli(sqlite_server: LiveServer) -> None:
     assert api_view == reset
     bad = cli(server, "project", "scrubbing", slug, "--extra-field", " ", check=False)
     assert bad.returncode == 1 and "extra_fields" in bad.stderr
+
+
+def test_fingerprint_rules_from_the_cli(sqlite_server: LiveServer, tmp_path: Path) -> None:
+    server = sqlite_server
+    slug = server.project.slug
+    for n, module in ((1, "app.db.pool"), (2, "app.db.replica")):
+        item = orjson.dumps(
+            {
+                "exception": {
+                    "values": [
+                        {
+                            "type": "ConnectionError",
+                            "value": "x",
+                            "stacktrace": {
+                                "frames": [{"module": module, "function": f"f{n}", "in_app": True}]
+                            },
+                        }
+                    ]
+                }
+            }
+        )
+        body = orjson.dumps({"event_id": f"{n:032x}"}) + b'\n{"type":"event"}\n' + item
+        assert (
+            server.post(
+                f"/api/{server.project.id}/envelope/", body, server.auth_header()
+            ).status_code
+            == 200
+        )
+    server.wait_events(2)
+    rules = tmp_path / "rules.txt"
+    rules.write_text("# databases\nerror.type:ConnectionError module:app.db.* -> db\n")
+
+    assert cli_json(server, "project", "fingerprint-rules", slug) == {"rules": ""}
+    preview = cli_json(
+        server, "project", "fingerprint-rules", slug, "--file", str(rules), "--dry-run"
+    )
+    assert preview["issues_checked"] == 2 and len(preview["would_change"]) == 2
+    assert cli_json(server, "project", "fingerprint-rules", slug) == {"rules": ""}  # unchanged
+    saved = cli_json(server, "project", "fingerprint-rules", slug, "--file", str(rules))
+    assert saved == {"rules": rules.read_text()}
+    assert "module:app.db.*" in cli(server, "project", "fingerprint-rules", slug).stdout
+
+    rules.write_text("modle:app.* -> x\n")
+    bad = cli(server, "project", "fingerprint-rules", slug, "--file", str(rules), check=False)
+    assert bad.returncode == 1 and "line 1" in bad.stderr and "unknown matcher" in bad.stderr
+    assert cli_json(server, "project", "fingerprint-rules", slug, "--clear") == {"rules": ""}
+    lonely = cli(server, "project", "fingerprint-rules", slug, "--dry-run", check=False)
+    assert lonely.returncode == 1 and "--file" in lonely.stderr

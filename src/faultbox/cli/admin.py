@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from typing import Any
+from typing import Any, TextIO
 
 import click
 import orjson
@@ -20,6 +20,8 @@ from faultbox.cli.common import (
     settings_from,
     settings_options,
 )
+from faultbox.digest.grouping.preview import preview_rules
+from faultbox.digest.grouping.rules import RuleSyntaxError, parse_rules
 from faultbox.query.dsn import dsn_for
 from faultbox.queue import open_queue
 from faultbox.queue.base import IngestMeta, NewMessage
@@ -35,7 +37,13 @@ from faultbox.store.accounts import (
 )
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.deadletter import list_dead_letters, take_dead_letter
-from faultbox.store.projects import create_project, get_project, list_projects, set_scrub_config
+from faultbox.store.projects import (
+    create_project,
+    get_project,
+    list_projects,
+    set_fingerprint_rules,
+    set_scrub_config,
+)
 
 
 @click.command()
@@ -188,6 +196,60 @@ def project_scrubbing(
         set_scrub_config(conn, found.id, orjson.dumps(config.to_json()).decode())
     data = config.to_json()
     emit(data, as_json, "\n".join(f"{k}: {v}" for k, v in data.items()))
+
+
+@project.command("fingerprint-rules")
+@click.argument("name")
+@click.option(
+    "--file",
+    "rules_file",
+    type=click.File("r"),
+    help="Replace the rules with this file ('-' = stdin).",
+)
+@click.option("--clear", is_flag=True, help="Remove all rules.")
+@click.option(
+    "--dry-run", is_flag=True, help="With --file: show which issues would regroup; change nothing."
+)
+@json_option
+@settings_options
+def project_fingerprint_rules(
+    name: str,
+    rules_file: TextIO | None,
+    clear: bool,
+    dry_run: bool,
+    as_json: bool,
+    **overrides: Any,
+) -> None:
+    """Show, replace or preview a project's server-side fingerprint rules."""
+    if dry_run and rules_file is None:
+        raise CommandError("--dry-run needs --file with the proposed rules")
+    text = "" if clear else (rules_file.read() if rules_file is not None else None)
+    try:
+        proposed = parse_rules(text) if text is not None else None
+    except RuleSyntaxError as exc:
+        raise CommandError(f"rules: {exc}") from None
+    engine = migrated_engine(settings_from(**overrides))
+    with write_transaction(engine) as conn:
+        found = get_project(conn, name)
+        if proposed is not None and dry_run:
+            current = parse_rules(found.fingerprint_rules or "")
+            preview = preview_rules(conn, found.id, current, proposed)
+            emit(preview, as_json, lambda: _print_preview(preview))
+            return
+        if text is not None:
+            set_fingerprint_rules(conn, found.id, text if text.strip() else None)
+        else:
+            text = found.fingerprint_rules or ""
+    emit({"rules": text}, as_json, text.rstrip("\n") or "(no rules)")
+
+
+def _print_preview(preview: dict[str, Any]) -> None:
+    click.echo(
+        f"{len(preview['would_change'])} of {preview['issues_checked']} issues would regroup"
+    )
+    for change in preview["would_change"]:
+        joined = ", ".join(str(i) for i in change["grouped_with"]) or "nobody else"
+        click.echo(f"  {change['short_id']} {change['title']!r}: with {joined} ({change['rule']})")
 
 
 @click.group()
