@@ -87,3 +87,60 @@ def test_rules_are_validated_previewed_and_applied(sqlite_server: LiveServer) ->
         "ConnectionError: refused #5": 2,  # the rule's issue, titled by its newest event
         "ConnectionError: refused #6": 2,  # the cache issue: #3 and #6
     }
+
+
+def test_in_app_rules_move_the_culprit_of_new_events(sqlite_server: LiveServer) -> None:
+    server = sqlite_server
+
+    def send(n: int) -> None:
+        item = orjson.dumps(
+            {
+                "platform": "python",
+                "exception": {
+                    "values": [
+                        {
+                            "type": "ValueError",
+                            "value": "bad",
+                            "stacktrace": {
+                                "frames": [
+                                    {"module": "shop.checkout", "function": "pay", "in_app": True},
+                                    {
+                                        "module": "shop.vendored.money",
+                                        "function": "parse",
+                                        "in_app": True,
+                                    },
+                                ]
+                            },
+                        }
+                    ]
+                },
+            }
+        )
+        body = orjson.dumps({"event_id": f"{n:032x}"}) + b'\n{"type":"event"}\n' + item
+        assert (
+            server.post(
+                f"/api/{server.project.id}/envelope/", body, server.auth_header()
+            ).status_code
+            == 200
+        )
+
+    send(1)
+    server.wait_events(1)
+    assert server.issues()[0]["culprit"] == "shop.vendored.money in parse"
+
+    with write_transaction(server.engine) as conn:
+        user = get_user_by_email(conn, "admin@example.com")
+        writer = create_token(conn, user_id=user.id, scopes=["project:read", "project:write"])
+    url = f"{server.url}/api/v1/projects/{server.project.slug}/in-app-rules"
+    editor = {"Authorization": f"Bearer {writer}"}
+    assert httpx.get(url, headers=editor).json() == {"include": [], "exclude": []}
+    bad = httpx.put(url, headers=editor, json={"exclude": "shop.vendored."})
+    assert bad.status_code == 400 and "exclude" in bad.json()["detail"]
+    rules = {"include": ["shop."], "exclude": ["shop.vendored."]}
+    assert httpx.put(url, headers=editor, json=rules).json() == rules
+
+    send(2)
+    server.wait_events(2)
+    # The vendored frame no longer counts as the app's: the raise site is the app's call.
+    culprits = sorted(i["culprit"] for i in server.issues())
+    assert culprits == ["shop.checkout in pay", "shop.vendored.money in parse"]

@@ -1,17 +1,19 @@
-"""Per-project fingerprint rules: read, replace, and preview (dry run) their effect."""
+"""Per-project grouping settings: fingerprint rules (with a dry run) and in-app rules."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
 
 from faultbox.api.auth import Principal, engine_of, require
 from faultbox.api.projects import visible_project
+from faultbox.digest.grouping.in_app import InAppRules
 from faultbox.digest.grouping.preview import preview_rules
 from faultbox.digest.grouping.rules import FingerprintRule, RuleSyntaxError, parse_rules
 from faultbox.store.db import read_connection, write_transaction
-from faultbox.store.projects import set_fingerprint_rules
+from faultbox.store.projects import set_fingerprint_rules, set_in_app_rules
 
 router = APIRouter(prefix="/api/v1", tags=["grouping"])
 RulesBody = Annotated[
@@ -82,4 +84,37 @@ def dry_run(
     proposed = _parse(body.get("rules"))
     current = _parse(project.fingerprint_rules or "")
     with read_connection(engine_of(request)) as conn:
-        return preview_rules(conn, project.id, current, proposed)
+        return preview_rules(conn, project.id, current, proposed, _in_app(project.in_app_rules))
+
+
+def _in_app(stored: str | None) -> InAppRules:
+    return InAppRules.from_json(orjson.loads(stored)) if stored else InAppRules()
+
+
+@router.get("/projects/{slug}/in-app-rules")
+def get_in_app_rules(
+    request: Request, slug: str, principal: Annotated[Principal, Depends(require("project:read"))]
+) -> dict[str, list[str]]:
+    project = visible_project(request, principal, slug)
+    return _in_app(project.in_app_rules).to_json()
+
+
+@router.put("/projects/{slug}/in-app-rules")
+def put_in_app_rules(
+    request: Request,
+    slug: str,
+    principal: Annotated[Principal, Depends(require("project:write"))],
+    body: Annotated[
+        dict[str, Any], Body(examples=[{"include": ["shop."], "exclude": ["shop.vendor."]}])
+    ],
+) -> dict[str, list[str]]:
+    """Module or path prefixes forced into (or out of) the app's own code; they win over
+    the SDK's in_app flag. The longer prefix wins; exclude wins a tie."""
+    project = visible_project(request, principal, slug)
+    try:
+        rules = InAppRules.from_json(body)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    with write_transaction(engine_of(request)) as conn:
+        set_in_app_rules(conn, project.id, orjson.dumps(rules.to_json()).decode())
+    return rules.to_json()

@@ -20,6 +20,7 @@ from faultbox.cli.common import (
     settings_from,
     settings_options,
 )
+from faultbox.digest.grouping.in_app import InAppRules
 from faultbox.digest.grouping.preview import preview_rules
 from faultbox.digest.grouping.rules import RuleSyntaxError, parse_rules
 from faultbox.query.dsn import dsn_for
@@ -233,7 +234,8 @@ def project_fingerprint_rules(
         found = get_project(conn, name)
         if proposed is not None and dry_run:
             current = parse_rules(found.fingerprint_rules or "")
-            preview = preview_rules(conn, found.id, current, proposed)
+            in_app = InAppRules.from_json(orjson.loads(found.in_app_rules or "null"))
+            preview = preview_rules(conn, found.id, current, proposed, in_app)
             emit(preview, as_json, lambda: _print_preview(preview))
             return
         if text is not None:

@@ -12,6 +12,7 @@ import orjson
 
 from faultbox.digest.enrich import enrich_event
 from faultbox.digest.grouping import group_event
+from faultbox.digest.grouping.in_app import InAppRules
 from faultbox.digest.grouping.rules import FingerprintRule
 from faultbox.digest.native_event import native_to_event
 from faultbox.digest.normalize import NormalizeError, normalize_sentry
@@ -33,6 +34,7 @@ class PoisonMessage(Exception):
 class ProjectConfig:
     scrub: ScrubConfig
     fingerprint_rules: tuple[FingerprintRule, ...] = ()
+    in_app_rules: InAppRules | None = None
 
 
 def _load_object(raw: bytes) -> dict[str, object]:
@@ -67,7 +69,9 @@ def process_event(message: InboxMessage, config: ProjectConfig) -> ProcessedEven
     except NormalizeError as exc:
         raise PoisonMessage(f"cannot normalize event: {exc}") from None
     event = scrub_event(enrich_event(event), config.scrub)
-    grouping, _ = group_event(event, fingerprint_rules=config.fingerprint_rules)
+    grouping, _ = group_event(
+        event, fingerprint_rules=config.fingerprint_rules, in_app_rules=config.in_app_rules
+    )
     return ProcessedEvent(event=event, grouping=grouping, payload=_pack(event_to_dict(event)))
 
 

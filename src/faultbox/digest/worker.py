@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from faultbox.config import Settings
+from faultbox.digest.grouping.in_app import InAppRules
 from faultbox.digest.grouping.rules import FingerprintRule, RuleSyntaxError, parse_rules
 from faultbox.digest.pipeline import (
     PoisonMessage,
@@ -33,7 +34,7 @@ from faultbox.scrub_config import ScrubConfig
 from faultbox.store.batch import BatchResult, ProcessedEvent, store_batch
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.deadletter import DeadLetter, add_dead_letters
-from faultbox.store.projects import project_settings
+from faultbox.store.projects import ProjectSettings, project_settings
 from faultbox.store.user_reports import UserReport, add_user_reports
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class DigestWorker:
         self.max_attempts = max_attempts
         self.idle_wait = idle_wait
         self.stats = WorkerStats()
-        self._configs: dict[tuple[str | None, str | None], ProjectConfig] = {}
+        self._configs: dict[tuple[str | None, str | None, str | None], ProjectConfig] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -188,29 +189,41 @@ class DigestWorker:
         the very next batch; parsing is cached on the settings' text."""
         with read_connection(self.engine) as conn:
             rows = project_settings(conn, project_ids)
-        return {pid: self._parsed(*row) for pid, row in rows.items()}
+        return {pid: self._parsed(settings) for pid, settings in rows.items()}
 
-    def _parsed(self, slug: str, scrub_text: str | None, rules_text: str | None) -> ProjectConfig:
-        key = (scrub_text, rules_text)
+    def _parsed(self, settings: ProjectSettings) -> ProjectConfig:
+        key = (settings.scrub_config, settings.fingerprint_rules, settings.in_app_rules)
         cached = self._configs.get(key)
         if cached is not None:
             return cached
-        scrub = ScrubConfig()
-        if scrub_text:
-            try:
-                scrub = ScrubConfig.from_json(orjson.loads(scrub_text))
-            except ValueError as exc:
-                log.error("project %s: bad scrub config, using defaults: %s", slug, exc)
-        rules: tuple[FingerprintRule, ...] = ()
-        if rules_text:
-            try:
-                rules = parse_rules(rules_text)
-            except RuleSyntaxError as exc:  # the API validates; this guards older rows
-                log.error("project %s: bad fingerprint rules, ignoring them: %s", slug, exc)
         if len(self._configs) > 1000:
             self._configs.clear()
-        config = self._configs[key] = ProjectConfig(scrub=scrub, fingerprint_rules=rules)
+        config = self._configs[key] = project_config(settings)
         return config
+
+
+def project_config(settings: ProjectSettings) -> ProjectConfig:
+    """Parse stored settings; a bad one (the API validates, so only an old row) is
+    logged and replaced by the default rather than stopping the digest."""
+    scrub = ScrubConfig()
+    rules: tuple[FingerprintRule, ...] = ()
+    in_app = InAppRules()
+    try:
+        if settings.scrub_config:
+            scrub = ScrubConfig.from_json(orjson.loads(settings.scrub_config))
+    except ValueError as exc:
+        log.error("project %s: bad scrub config, using defaults: %s", settings.slug, exc)
+    try:
+        if settings.fingerprint_rules:
+            rules = parse_rules(settings.fingerprint_rules)
+    except RuleSyntaxError as exc:
+        log.error("project %s: bad fingerprint rules, ignoring them: %s", settings.slug, exc)
+    try:
+        if settings.in_app_rules:
+            in_app = InAppRules.from_json(orjson.loads(settings.in_app_rules))
+    except ValueError as exc:
+        log.error("project %s: bad in-app rules, ignoring them: %s", settings.slug, exc)
+    return ProjectConfig(scrub=scrub, fingerprint_rules=rules, in_app_rules=in_app)
 
 
 def _dead_letter(message: InboxMessage, reason: str) -> DeadLetter:

@@ -24,6 +24,7 @@ class Project:
     public_key: str | None  # the first active key, for the DSN
     scrub_config: str | None
     fingerprint_rules: str | None
+    in_app_rules: str | None
     created_at: float
 
 
@@ -92,6 +93,7 @@ def _project_query() -> Select[Any]:
         first_key.label("public_key"),
         projects.c.scrub_config,
         projects.c.fingerprint_rules,
+        projects.c.in_app_rules,
         projects.c.created_at,
     ).join(teams, teams.c.id == projects.c.team_id)
 
@@ -106,6 +108,7 @@ def _row_to_project(row: object) -> Project:
         r["public_key"],
         r["scrub_config"],
         r["fingerprint_rules"],
+        r["in_app_rules"],
         r["created_at"],
     )
 
@@ -187,13 +190,32 @@ def set_fingerprint_rules(conn: Connection, project_id: int, rules_text: str | N
     )
 
 
-def project_settings(
-    conn: Connection, project_ids: set[int]
-) -> dict[int, tuple[str, str | None, str | None]]:
-    """slug, scrub config and fingerprint rules of each existing project in the set."""
+@dataclass(frozen=True, slots=True)
+class ProjectSettings:
+    """The stored text of the settings the digest applies per project."""
+
+    slug: str
+    scrub_config: str | None
+    fingerprint_rules: str | None
+    in_app_rules: str | None
+
+
+def project_settings(conn: Connection, project_ids: set[int]) -> dict[int, ProjectSettings]:
+    """The digest settings of each existing project in the set."""
+    c = projects.c
     rows = conn.execute(
-        select(
-            projects.c.id, projects.c.slug, projects.c.scrub_config, projects.c.fingerprint_rules
-        ).where(projects.c.id.in_(sorted(project_ids)))
+        select(c.id, c.slug, c.scrub_config, c.fingerprint_rules, c.in_app_rules).where(
+            c.id.in_(sorted(project_ids))
+        )
     )
-    return {int(r.id): (r.slug, r.scrub_config, r.fingerprint_rules) for r in rows}
+    return {
+        int(r.id): ProjectSettings(r.slug, r.scrub_config, r.fingerprint_rules, r.in_app_rules)
+        for r in rows
+    }
+
+
+def set_in_app_rules(conn: Connection, project_id: int, rules_json: str | None) -> None:
+    """Store a project's in-app prefixes (validated JSON text; None = none)."""
+    conn.execute(
+        projects.update().where(projects.c.id == project_id).values(in_app_rules=rules_json)
+    )

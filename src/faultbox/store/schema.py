@@ -73,6 +73,7 @@ projects = Table(
     Column("issue_counter", Integer, nullable=False, default=0),
     Column("scrub_config", Text, nullable=True),  # JSON; NULL means the defaults
     Column("fingerprint_rules", Text, nullable=True),  # rule text; NULL means none
+    Column("in_app_rules", Text, nullable=True),  # JSON {include, exclude}; NULL means none
     Column("created_at", Float, nullable=False),
 )
 

@@ -19,6 +19,31 @@ class InAppRules:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
 
+    @classmethod
+    def from_json(cls, obj: object) -> InAppRules:
+        """The per-project JSON object ``{"include": [...], "exclude": [...]}``."""
+        if obj is None:
+            return cls()
+        if not isinstance(obj, dict):
+            raise ValueError("in-app rules must be a JSON object")
+        unknown = sorted(str(k) for k in obj if k not in ("include", "exclude"))
+        if unknown:
+            raise ValueError(f"in-app rules: unknown key(s) {', '.join(unknown)}")
+        return cls(include=_prefixes(obj, "include"), exclude=_prefixes(obj, "exclude"))
+
+    def to_json(self) -> dict[str, list[str]]:
+        return {"include": list(self.include), "exclude": list(self.exclude)}
+
+
+def _prefixes(obj: dict[object, object], name: str) -> tuple[str, ...]:
+    value = obj.get(name, [])
+    if not isinstance(value, list) or len(value) > 200:
+        raise ValueError(f"in-app rules: {name!r} must be a list of at most 200 prefixes")
+    for item in value:
+        if not isinstance(item, str) or not item.strip() or len(item) > 300:
+            raise ValueError(f"in-app rules: {name!r} entries must be non-empty prefixes")
+    return tuple(item.strip() for item in value)
+
 
 _LIBRARY_PATH_RE = re.compile(
     r"(?:^|[/\\])(?:site-packages|dist-packages|node_modules|vendor|bower_components"

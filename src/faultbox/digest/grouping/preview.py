@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from faultbox.digest.grouping import group_event
+from faultbox.digest.grouping.in_app import InAppRules
 from faultbox.digest.grouping.rules import FingerprintRule
 from faultbox.model import event_from_dict
 from faultbox.store.payload import unpack
@@ -26,6 +27,7 @@ def preview_rules(
     project_id: int,
     current: Sequence[FingerprintRule],
     proposed: Sequence[FingerprintRule],
+    in_app_rules: InAppRules | None = None,
 ) -> dict[str, Any]:
     latest = (
         select(events.c.payload)
@@ -46,8 +48,8 @@ def preview_rules(
         if row.payload is None:
             continue
         event = event_from_dict(unpack(row.payload))
-        before, _ = group_event(event, fingerprint_rules=current)
-        after, rule = group_event(event, fingerprint_rules=proposed)
+        before, _ = group_event(event, fingerprint_rules=current, in_app_rules=in_app_rules)
+        after, rule = group_event(event, fingerprint_rules=proposed, in_app_rules=in_app_rules)
         new_groups.setdefault(after.hash, []).append(row.id)
         if before.hash != after.hash:
             changes.append(
