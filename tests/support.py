@@ -18,7 +18,13 @@ from sqlalchemy import Engine
 from faultbox.accounts.passwords import hash_password
 from faultbox.app import create_app
 from faultbox.config import Settings
-from faultbox.store.accounts import add_member, create_token, create_user, ensure_team
+from faultbox.store.accounts import (
+    add_member,
+    create_token,
+    create_user,
+    ensure_team,
+    get_user_by_email,
+)
 from faultbox.store.db import write_transaction
 from faultbox.store.projects import Project, create_project
 
@@ -82,6 +88,12 @@ class LiveServer:
         self, path: str, content: bytes, headers: dict[str, str] | None = None
     ) -> httpx.Response:
         return httpx.post(self.url + path, content=content, headers=headers or {}, timeout=10)
+
+    def admin_token(self, scopes: list[str]) -> str:
+        """Another token of the seeded superuser, with exactly these scopes."""
+        with write_transaction(self.engine) as conn:
+            user = get_user_by_email(conn, "admin@example.com")
+            return create_token(conn, user_id=user.id, scopes=scopes)
 
     def auth_header(self) -> dict[str, str]:
         return {"X-Sentry-Auth": f"Sentry sentry_key={self.project.public_key}, sentry_version=7"}

@@ -5,8 +5,6 @@ from __future__ import annotations
 import httpx
 import orjson
 
-from faultbox.store.accounts import create_token, get_user_by_email
-from faultbox.store.db import write_transaction
 from tests.support import LiveServer
 
 RULE = "error.type:ConnectionError module:app.db.* -> database-connection"
@@ -48,9 +46,7 @@ def test_rules_are_validated_previewed_and_applied(sqlite_server: LiveServer) ->
     server.wait_events(3)
     assert len(server.issues()) == 3
 
-    with write_transaction(server.engine) as conn:
-        user = get_user_by_email(conn, "admin@example.com")
-        writer = create_token(conn, user_id=user.id, scopes=["project:read", "project:write"])
+    writer = server.admin_token(["project:read", "project:write"])
     url = f"{server.url}/api/v1/projects/{server.project.slug}/fingerprint-rules"
     reader = {"Authorization": f"Bearer {server.token}"}
     editor = {"Authorization": f"Bearer {writer}"}
@@ -128,9 +124,7 @@ def test_in_app_rules_move_the_culprit_of_new_events(sqlite_server: LiveServer) 
     server.wait_events(1)
     assert server.issues()[0]["culprit"] == "shop.vendored.money in parse"
 
-    with write_transaction(server.engine) as conn:
-        user = get_user_by_email(conn, "admin@example.com")
-        writer = create_token(conn, user_id=user.id, scopes=["project:read", "project:write"])
+    writer = server.admin_token(["project:read", "project:write"])
     url = f"{server.url}/api/v1/projects/{server.project.slug}/in-app-rules"
     editor = {"Authorization": f"Bearer {writer}"}
     assert httpx.get(url, headers=editor).json() == {"include": [], "exclude": []}

@@ -101,12 +101,7 @@ def test_per_project_scrubbing_settings_apply_to_new_events(sqlite_server: LiveS
     # The seeded token lacks project:write.
     assert httpx.put(url, headers=auth, json={"extra_fields": ["iban"]}).status_code == 403
 
-    from faultbox.store.accounts import create_token, get_user_by_email
-    from faultbox.store.db import write_transaction
-
-    with write_transaction(server.engine) as conn:
-        user = get_user_by_email(conn, "admin@example.com")
-        writer = create_token(conn, user_id=user.id, scopes=["project:read", "project:write"])
+    writer = server.admin_token(["project:read", "project:write"])
     ok = httpx.put(
         url,
         headers={"Authorization": f"Bearer {writer}"},
