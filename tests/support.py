@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import uvicorn
 from sqlalchemy import Engine
 
@@ -88,6 +89,14 @@ class LiveServer:
         self, path: str, content: bytes, headers: dict[str, str] | None = None
     ) -> httpx.Response:
         return httpx.post(self.url + path, content=content, headers=headers or {}, timeout=10)
+
+    def send_event(self, event_id: str, event: dict[str, Any]) -> None:
+        """Send one event as a plain envelope and require the 200."""
+        body = b"\n".join(
+            [orjson.dumps({"event_id": event_id}), b'{"type":"event"}', orjson.dumps(event)]
+        )
+        response = self.post(f"/api/{self.project.id}/envelope/", body, self.auth_header())
+        assert response.status_code == 200, response.text
 
     def admin_token(self, scopes: list[str]) -> str:
         """Another token of the seeded superuser, with exactly these scopes."""

@@ -94,28 +94,20 @@ def test_fingerprint_rules_from_the_cli(sqlite_server: LiveServer, tmp_path: Pat
     server = sqlite_server
     slug = server.project.slug
     for n, module in ((1, "app.db.pool"), (2, "app.db.replica")):
-        item = orjson.dumps(
-            {
-                "exception": {
-                    "values": [
-                        {
-                            "type": "ConnectionError",
-                            "value": "x",
-                            "stacktrace": {
-                                "frames": [{"module": module, "function": f"f{n}", "in_app": True}]
-                            },
-                        }
-                    ]
-                }
+        item = {
+            "exception": {
+                "values": [
+                    {
+                        "type": "ConnectionError",
+                        "value": "x",
+                        "stacktrace": {
+                            "frames": [{"module": module, "function": f"f{n}", "in_app": True}]
+                        },
+                    }
+                ]
             }
-        )
-        body = orjson.dumps({"event_id": f"{n:032x}"}) + b'\n{"type":"event"}\n' + item
-        assert (
-            server.post(
-                f"/api/{server.project.id}/envelope/", body, server.auth_header()
-            ).status_code
-            == 200
-        )
+        }
+        server.send_event(f"{n:032x}", item)
     server.wait_events(2)
     rules = tmp_path / "rules.txt"
     rules.write_text("# databases\nerror.type:ConnectionError module:app.db.* -> db\n")

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import httpx
-import orjson
 
 from tests.support import LiveServer
 
 RULE = "error.type:ConnectionError module:app.db.* -> database-connection"
 
 
-def _event(n: int, module: str, function: str) -> bytes:
-    item = orjson.dumps(
+def _send(server: LiveServer, n: int, module: str, function: str) -> None:
+    server.send_event(
+        f"{n:032x}",
         {
             "platform": "python",
             "exception": {
@@ -28,14 +28,8 @@ def _event(n: int, module: str, function: str) -> bytes:
                     }
                 ]
             },
-        }
+        },
     )
-    return b"\n".join([orjson.dumps({"event_id": f"{n:032x}"}), b'{"type":"event"}', item])
-
-
-def _send(server: LiveServer, n: int, module: str, function: str) -> None:
-    path = f"/api/{server.project.id}/envelope/"
-    assert server.post(path, _event(n, module, function), server.auth_header()).status_code == 200
 
 
 def test_rules_are_validated_previewed_and_applied(sqlite_server: LiveServer) -> None:
@@ -89,36 +83,28 @@ def test_in_app_rules_move_the_culprit_of_new_events(sqlite_server: LiveServer) 
     server = sqlite_server
 
     def send(n: int) -> None:
-        item = orjson.dumps(
-            {
-                "platform": "python",
-                "exception": {
-                    "values": [
-                        {
-                            "type": "ValueError",
-                            "value": "bad",
-                            "stacktrace": {
-                                "frames": [
-                                    {"module": "shop.checkout", "function": "pay", "in_app": True},
-                                    {
-                                        "module": "shop.vendored.money",
-                                        "function": "parse",
-                                        "in_app": True,
-                                    },
-                                ]
-                            },
-                        }
-                    ]
-                },
-            }
-        )
-        body = orjson.dumps({"event_id": f"{n:032x}"}) + b'\n{"type":"event"}\n' + item
-        assert (
-            server.post(
-                f"/api/{server.project.id}/envelope/", body, server.auth_header()
-            ).status_code
-            == 200
-        )
+        item = {
+            "platform": "python",
+            "exception": {
+                "values": [
+                    {
+                        "type": "ValueError",
+                        "value": "bad",
+                        "stacktrace": {
+                            "frames": [
+                                {"module": "shop.checkout", "function": "pay", "in_app": True},
+                                {
+                                    "module": "shop.vendored.money",
+                                    "function": "parse",
+                                    "in_app": True,
+                                },
+                            ]
+                        },
+                    }
+                ]
+            },
+        }
+        server.send_event(f"{n:032x}", item)
 
     send(1)
     server.wait_events(1)
