@@ -120,6 +120,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("digest_batch_size", 500, _int_range(1, 10_000), "Events per digest transaction."),
     Setting("digest_max_attempts", 5, _int_range(1, 100), "Failed digests before a dead letter."),
+    Setting(
+        "grouping_transition_days",
+        90,
+        _int_range(0, 3650),
+        "Days a project's previous grouping algorithm is still consulted after an upgrade.",
+    ),
     Setting("log_level", "info", _choice("debug", "info", "warning", "error"), "Log level."),
 )
 
@@ -141,6 +147,7 @@ class Settings:
     queue_sync: str
     digest_batch_size: int
     digest_max_attempts: int
+    grouping_transition_days: int
     log_level: str
 
     @property

@@ -8,12 +8,16 @@ import orjson
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
 
 from faultbox.api.auth import Principal, engine_of, require
+from faultbox.api.issues import parse_event_id
 from faultbox.api.projects import visible_project
+from faultbox.digest.grouping.explain import explain_grouping
 from faultbox.digest.grouping.in_app import InAppRules
 from faultbox.digest.grouping.preview import preview_rules
 from faultbox.digest.grouping.rules import FingerprintRule, RuleSyntaxError, parse_rules
+from faultbox.model import event_from_dict
+from faultbox.query.events import stored_event
 from faultbox.store.db import read_connection, write_transaction
-from faultbox.store.projects import set_fingerprint_rules, set_in_app_rules
+from faultbox.store.projects import get_project_by_id, set_fingerprint_rules, set_in_app_rules
 
 router = APIRouter(prefix="/api/v1", tags=["grouping"])
 RulesBody = Annotated[
@@ -118,3 +122,32 @@ def put_in_app_rules(
     with write_transaction(engine_of(request)) as conn:
         set_in_app_rules(conn, project.id, orjson.dumps(rules.to_json()).decode())
     return rules.to_json()
+
+
+@router.get("/events/{event_id}/grouping")
+def event_grouping(
+    request: Request,
+    event_id: str,
+    principal: Annotated[Principal, Depends(require("event:read"))],
+) -> dict[str, Any]:
+    """Which parts of the event made its fingerprint, which were ignored, and why;
+    and whether today's rules and algorithm would still group it the same way."""
+    normalized = parse_event_id(event_id)
+    with read_connection(engine_of(request)) as conn:
+        stored = stored_event(conn, normalized, set(principal.project_ids))
+        if stored is None:
+            raise HTTPException(404, f"no event {normalized}")
+        project = get_project_by_id(conn, stored.project_id)
+    recorded = stored.data.get("grouping")
+    try:
+        rules = parse_rules(project.fingerprint_rules or "")
+    except RuleSyntaxError:
+        rules = ()  # the digest ignores unparsable stored rules too
+    explanation = explain_grouping(
+        event_from_dict(stored.data),
+        stored_hash=stored.grouping_hash,
+        stored=recorded if isinstance(recorded, dict) else None,
+        fingerprint_rules=rules,
+        in_app_rules=_in_app(project.in_app_rules),
+    )
+    return {"event_id": normalized, "issue_id": stored.issue_id, **explanation}

@@ -11,7 +11,15 @@ from faultbox.api.auth import Principal, engine_of, require
 from faultbox.api.projects import visible_project
 from faultbox.query.cursor import BadCursor
 from faultbox.query.events import get_event, list_events
-from faultbox.query.issues import LEVELS, SORTS, STATUSES, IssueFilters, get_issue, list_issues
+from faultbox.query.issues import (
+    LEVELS,
+    SORTS,
+    STATUSES,
+    IssueFilters,
+    get_issue,
+    list_issues,
+    redirect_target,
+)
 from faultbox.query.timefmt import parse_time
 from faultbox.store.db import read_connection
 
@@ -77,10 +85,17 @@ def project_issues(
 
 
 def _visible_issue(request: Request, principal: Principal, issue_id: int) -> dict[str, Any]:
+    """The issue, or the one it was merged into (with ``merged_from`` set, as Sentry
+    answers for a merged group); 404 when the caller cannot see it."""
     if not 0 < issue_id < 2**63:  # ids are positive BIGINTs; a larger one fails to bind
         raise HTTPException(404, f"no issue {issue_id}")
     with read_connection(engine_of(request)) as conn:
         issue = get_issue(conn, issue_id)
+        if issue is None:
+            target = redirect_target(conn, issue_id)
+            issue = get_issue(conn, target) if target is not None else None
+            if issue is not None:
+                issue["merged_from"] = issue_id
     if issue is None or issue["project_id"] not in principal.project_ids:
         raise HTTPException(404, f"no issue {issue_id}")
     return issue
@@ -102,9 +117,15 @@ def issue_events(
     cursor: str | None = None,
     limit: Limit = 50,
 ) -> dict[str, Any]:
-    _visible_issue(request, principal, issue_id)
+    issue = _visible_issue(request, principal, issue_id)
     return _events_page(
-        request, issue_id=issue_id, since=since, until=until, full=full, cursor=cursor, limit=limit
+        request,
+        issue_id=issue["id"],
+        since=since,
+        until=until,
+        full=full,
+        cursor=cursor,
+        limit=limit,
     )
 
 
@@ -159,11 +180,17 @@ def _events_page(
     return {"data": data, "next_cursor": next_cursor}
 
 
-@router.get("/events/{event_id}")
-def event_detail(request: Request, event_id: str, principal: EventReader) -> dict[str, Any]:
+def parse_event_id(event_id: str) -> str:
+    """An event id as stored: 32 lowercase hex digits (a UUID with or without dashes)."""
     normalized = event_id.replace("-", "").lower()
     if not _EVENT_ID.match(normalized):
         raise HTTPException(400, "event_id must be 32 hex digits (a UUID)")
+    return normalized
+
+
+@router.get("/events/{event_id}")
+def event_detail(request: Request, event_id: str, principal: EventReader) -> dict[str, Any]:
+    normalized = parse_event_id(event_id)
     with read_connection(engine_of(request)) as conn:
         event = get_event(conn, normalized, set(principal.project_ids))
     if event is None:

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from faultbox.digest.enrich import enrich_event
-from faultbox.digest.grouping import group_event
+from faultbox.digest.grouping import GroupingDecision, group_event
 from faultbox.digest.grouping.in_app import InAppRules
 from faultbox.digest.grouping.rules import FingerprintRule
 from faultbox.digest.native_event import native_to_event
@@ -35,6 +35,8 @@ class ProjectConfig:
     scrub: ScrubConfig
     fingerprint_rules: tuple[FingerprintRule, ...] = ()
     in_app_rules: InAppRules | None = None
+    grouping_version: str | None = None  # None: the latest
+    secondary_grouping_version: str | None = None  # during an upgrade's transition
 
 
 def _load_object(raw: bytes) -> dict[str, object]:
@@ -69,10 +71,40 @@ def process_event(message: InboxMessage, config: ProjectConfig) -> ProcessedEven
     except NormalizeError as exc:
         raise PoisonMessage(f"cannot normalize event: {exc}") from None
     event = scrub_event(enrich_event(event), config.scrub)
-    grouping, _ = group_event(
-        event, fingerprint_rules=config.fingerprint_rules, in_app_rules=config.in_app_rules
+    decision = group_event(
+        event,
+        fingerprint_rules=config.fingerprint_rules,
+        in_app_rules=config.in_app_rules,
+        version=config.grouping_version,
+        secondary_version=config.secondary_grouping_version,
     )
-    return ProcessedEvent(event=event, grouping=grouping, payload=_pack(event_to_dict(event)))
+    data = event_to_dict(event)
+    data["grouping"] = _decision_record(decision)
+    return ProcessedEvent(
+        event=event,
+        grouping=decision.grouping,
+        payload=_pack(data),
+        secondary_hash=decision.secondary.hash if decision.secondary else None,
+    )
+
+
+def _decision_record(decision: GroupingDecision) -> dict[str, Any]:
+    """Kept with the event: the grouping explanation shows what decided at the time,
+    even after the project's rules or the algorithm changed."""
+    grouping = decision.grouping
+    record: dict[str, Any] = {
+        "version": grouping.version,
+        "hash": grouping.hash,
+        "components": list(grouping.components),
+        "rule": decision.rule.text if decision.rule else None,
+        "culprit": grouping.culprit,
+    }
+    if decision.secondary is not None:
+        record["secondary"] = {
+            "version": decision.secondary.version,
+            "hash": decision.secondary.hash,
+        }
+    return record
 
 
 def _pack(data: dict[str, Any]) -> bytes:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import orjson
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from faultbox.config import Settings
+from faultbox.digest import grouping
 from faultbox.digest.grouping.in_app import InAppRules
 from faultbox.digest.grouping.rules import FingerprintRule, RuleSyntaxError, parse_rules
 from faultbox.digest.pipeline import (
@@ -34,7 +35,7 @@ from faultbox.scrub_config import ScrubConfig
 from faultbox.store.batch import BatchResult, ProcessedEvent, store_batch
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.deadletter import DeadLetter, add_dead_letters
-from faultbox.store.projects import ProjectSettings, project_settings
+from faultbox.store.projects import ProjectSettings, project_settings, switch_grouping_version
 from faultbox.store.user_reports import UserReport, add_user_reports
 
 log = logging.getLogger(__name__)
@@ -58,14 +59,16 @@ class DigestWorker:
         batch_size: int,
         max_attempts: int,
         idle_wait: float = 0.5,
+        grouping_transition_days: int = 90,
     ) -> None:
         self.engine = engine
+        self.grouping_transition = grouping_transition_days * 86400.0
         self.queue = queue
         self.batch_size = batch_size
         self.max_attempts = max_attempts
         self.idle_wait = idle_wait
         self.stats = WorkerStats()
-        self._configs: dict[tuple[str | None, str | None, str | None], ProjectConfig] = {}
+        self._configs: dict[tuple[str | None, ...], ProjectConfig] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -79,6 +82,7 @@ class DigestWorker:
             batch_size=settings.digest_batch_size,
             max_attempts=settings.digest_max_attempts,
             idle_wait=idle_wait,
+            grouping_transition_days=settings.grouping_transition_days,
         )
 
     # -- lifecycle ---------------------------------------------------------------
@@ -189,16 +193,60 @@ class DigestWorker:
         the very next batch; parsing is cached on the settings' text."""
         with read_connection(self.engine) as conn:
             rows = project_settings(conn, project_ids)
-        return {pid: self._parsed(settings) for pid, settings in rows.items()}
+        outdated = {
+            pid: s for pid, s in rows.items() if s.grouping_version != grouping.DEFAULT_VERSION
+        }
+        if outdated:
+            rows.update(self._upgrade_grouping(outdated))
+        now = time.time()
+        return {pid: self._parsed(settings, now) for pid, settings in rows.items()}
 
-    def _parsed(self, settings: ProjectSettings) -> ProjectConfig:
-        key = (settings.scrub_config, settings.fingerprint_rules, settings.in_app_rules)
+    def _upgrade_grouping(self, outdated: dict[int, ProjectSettings]) -> dict[int, ProjectSettings]:
+        """Move projects to the latest algorithm, keeping the one they used as the
+        secondary for the transition period (a new project has none to keep)."""
+        version = grouping.DEFAULT_VERSION
+        upgraded: dict[int, ProjectSettings] = {}
+        with write_transaction(self.engine) as conn:
+            for pid, settings in outdated.items():
+                previous = settings.grouping_version
+                if previous not in grouping.GROUPING_VERSIONS or not self.grouping_transition:
+                    previous = None
+                until = time.time() + self.grouping_transition if previous else None
+                switch_grouping_version(conn, pid, version=version, previous=previous, until=until)
+                upgraded[pid] = replace(
+                    settings,
+                    grouping_version=version,
+                    secondary_grouping_version=previous,
+                    secondary_grouping_until=until,
+                )
+                log.info("project %s: grouping %s -> %s", settings.slug, previous, version)
+        return upgraded
+
+    def _parsed(self, settings: ProjectSettings, now: float) -> ProjectConfig:
+        secondary = settings.secondary_grouping_version
+        if (
+            secondary not in grouping.GROUPING_VERSIONS
+            or (settings.secondary_grouping_until or 0.0) <= now
+        ):
+            secondary = None
+        key = (
+            settings.scrub_config,
+            settings.fingerprint_rules,
+            settings.in_app_rules,
+            settings.grouping_version,
+            secondary,
+        )
         cached = self._configs.get(key)
         if cached is not None:
             return cached
         if len(self._configs) > 1000:
             self._configs.clear()
-        config = self._configs[key] = project_config(settings)
+        config = project_config(settings)
+        config = self._configs[key] = replace(
+            config,
+            grouping_version=settings.grouping_version,
+            secondary_grouping_version=secondary,
+        )
         return config
 
 

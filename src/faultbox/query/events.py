@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
@@ -106,3 +107,25 @@ def get_event(conn: Connection, event_id: str, project_ids: set[int]) -> dict[st
     data["received_at"] = iso(row.received_at)
     data["user_reports"] = reports_for_event(conn, row.project_id, row.event_id)
     return data
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    project_id: int
+    issue_id: int
+    grouping_hash: str
+    data: dict[str, Any]  # the normalized event as the digest stored it
+
+
+def stored_event(conn: Connection, event_id: str, project_ids: set[int]) -> StoredEvent | None:
+    """The normalized event, for code that works on the model (regrouping, diffs)."""
+    row = conn.execute(
+        select(events.c.project_id, events.c.issue_id, events.c.grouping_hash, events.c.payload)
+        .where(events.c.event_id == event_id, events.c.project_id.in_(project_ids))
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return StoredEvent(
+        int(row.project_id), int(row.issue_id), row.grouping_hash, unpack(row.payload)
+    )

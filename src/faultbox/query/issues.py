@@ -10,7 +10,7 @@ from sqlalchemy import Connection, and_, exists, or_, select
 
 from faultbox.query.cursor import decode_cursor, encode_cursor
 from faultbox.query.timefmt import iso
-from faultbox.store.schema import issue_hourly, issue_tags, issues, projects
+from faultbox.store.schema import issue_hourly, issue_redirects, issue_tags, issues, projects
 
 SORTS = {
     "last_seen": issues.c.last_seen,
@@ -110,6 +110,14 @@ def issue_json(row: dict[str, Any]) -> dict[str, Any]:
         "last_release": row["last_release"],
         "grouping_version": row["grouping_version"],
     }
+
+
+def redirect_target(conn: Connection, issue_id: int) -> int | None:
+    """The issue a merged issue went into (None when it was not merged away)."""
+    target = conn.execute(
+        select(issue_redirects.c.target_id).where(issue_redirects.c.issue_id == issue_id)
+    ).scalar()
+    return int(target) if target is not None else None
 
 
 def get_issue(conn: Connection, issue_id: int) -> dict[str, Any] | None:

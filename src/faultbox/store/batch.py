@@ -35,6 +35,8 @@ class ProcessedEvent:
     event: Event
     grouping: Grouping
     payload: bytes  # compressed normalized JSON (store.payload.pack)
+    # Its hash under the project's previous grouping algorithm, during a transition.
+    secondary_hash: str | None = None
 
 
 @dataclass(slots=True)
@@ -112,6 +114,18 @@ def _drop_duplicates(conn: Connection, batch: list[ProcessedEvent]) -> list[Proc
     return [p for p in unique if (p.event.project_id, p.event.event_id) not in stored]
 
 
+def _lookup_hashes(conn: Connection, project_id: int, hashes: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(hashes):
+        rows = conn.execute(
+            select(issue_hashes.c.hash, issue_hashes.c.issue_id).where(
+                issue_hashes.c.project_id == project_id, issue_hashes.c.hash.in_(chunk)
+            )
+        )
+        found.update((r.hash, int(r.issue_id)) for r in rows)
+    return found
+
+
 def _resolve_issues(
     conn: Connection, batch: list[ProcessedEvent], result: BatchResult
 ) -> dict[tuple[int, str], int]:
@@ -123,13 +137,9 @@ def _resolve_issues(
     for project_id, digest in first_of_hash:
         hashes_by_project[project_id].append(digest)
     for project_id, hashes in hashes_by_project.items():
-        for chunk in _chunks(hashes):
-            rows = conn.execute(
-                select(issue_hashes.c.hash, issue_hashes.c.issue_id).where(
-                    issue_hashes.c.project_id == project_id, issue_hashes.c.hash.in_(chunk)
-                )
-            )
-            found.update(((project_id, r.hash), int(r.issue_id)) for r in rows)
+        for digest, issue_id in _lookup_hashes(conn, project_id, hashes).items():
+            found[(project_id, digest)] = issue_id
+    _adopt_secondary_hashes(conn, first_of_hash, found)
     missing = [key for key in first_of_hash if key not in found]
     new_by_project: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for key in missing:
@@ -175,6 +185,34 @@ def _resolve_issues(
             found[key] = int(issue_id)
             result.new_issue_ids.append(int(issue_id))
     return found
+
+
+def _adopt_secondary_hashes(
+    conn: Connection,
+    first_of_hash: dict[tuple[int, str], ProcessedEvent],
+    found: dict[tuple[int, str], int],
+) -> None:
+    """During a grouping upgrade, a new hash whose old-algorithm hash names an issue
+    joins that issue (and is recorded, so later events find it directly)."""
+    wanted: dict[int, dict[str, list[tuple[int, str]]]] = defaultdict(dict)
+    for key, p in first_of_hash.items():
+        if key not in found and p.secondary_hash:
+            wanted[key[0]].setdefault(p.secondary_hash, []).append(key)
+    adopted = []
+    for project_id, by_old in wanted.items():
+        for old_hash, issue_id in _lookup_hashes(conn, project_id, list(by_old)).items():
+            for key in by_old[old_hash]:
+                found[key] = issue_id
+                adopted.append(
+                    {
+                        "project_id": project_id,
+                        "hash": key[1],
+                        "grouping_version": first_of_hash[key].grouping.version,
+                        "issue_id": issue_id,
+                    }
+                )
+    if adopted:
+        conn.execute(issue_hashes.insert(), adopted)
 
 
 def _record_users(conn: Connection, by_issue: dict[int, list[Event]]) -> dict[int, int]:
@@ -264,6 +302,13 @@ def _upsert_hourly(conn: Connection, by_issue: dict[int, list[Event]]) -> None:
     for issue_id, evs in by_issue.items():
         for e in evs:
             counts[(issue_id, int(e.timestamp // 3600))] += 1
+    add_hourly_counts(conn, counts)
+
+
+def add_hourly_counts(conn: Connection, counts: dict[tuple[int, int], int]) -> None:
+    """Add ``{(issue_id, hour): n}`` to the per-hour history (n may be negative)."""
+    if not counts:
+        return
     stmt = upsert(conn, issue_hourly)
     stmt = stmt.on_conflict_do_update(
         index_elements=["issue_id", "hour"],
@@ -274,7 +319,7 @@ def _upsert_hourly(conn: Connection, by_issue: dict[int, list[Event]]) -> None:
     )
 
 
-def _event_facets(event: Event) -> Iterable[tuple[str, str]]:
+def event_facets(event: Event) -> Iterable[tuple[str, str]]:
     yield "level", event.level.value
     if event.environment:
         yield "environment", event.environment
@@ -290,18 +335,25 @@ def _event_facets(event: Event) -> Iterable[tuple[str, str]]:
 
 
 def _upsert_tags(conn: Connection, by_issue: dict[int, list[Event]]) -> None:
-    agg: dict[tuple[int, str, str], list[float]] = {}
+    agg: dict[tuple[int, str, str], TagCount] = {}
     for issue_id, evs in by_issue.items():
         for e in evs:
-            for key, value in _event_facets(e):
+            for key, value in event_facets(e):
                 k = (issue_id, key[:200], str(value)[:200])
                 cur = agg.get(k)
-                if cur is None:
-                    agg[k] = [1, e.timestamp, e.timestamp]
-                else:
-                    cur[0] += 1
-                    cur[1] = min(cur[1], e.timestamp)
-                    cur[2] = max(cur[2], e.timestamp)
+                agg[k] = (
+                    (1, e.timestamp, e.timestamp)
+                    if cur is None
+                    else (cur[0] + 1, min(cur[1], e.timestamp), max(cur[2], e.timestamp))
+                )
+    add_tag_counts(conn, agg)
+
+
+TagCount = tuple[int, float, float]  # times seen, first seen, last seen
+
+
+def add_tag_counts(conn: Connection, agg: dict[tuple[int, str, str], TagCount]) -> None:
+    """Add ``{(issue_id, key, value): (n, first, last)}`` to the per-issue tag counts."""
     if not agg:
         return
     stmt = upsert(conn, issue_tags)

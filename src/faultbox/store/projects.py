@@ -198,20 +198,53 @@ class ProjectSettings:
     scrub_config: str | None
     fingerprint_rules: str | None
     in_app_rules: str | None
+    grouping_version: str | None = None
+    secondary_grouping_version: str | None = None
+    secondary_grouping_until: float | None = None
 
 
 def project_settings(conn: Connection, project_ids: set[int]) -> dict[int, ProjectSettings]:
     """The digest settings of each existing project in the set."""
     c = projects.c
     rows = conn.execute(
-        select(c.id, c.slug, c.scrub_config, c.fingerprint_rules, c.in_app_rules).where(
-            c.id.in_(sorted(project_ids))
-        )
+        select(
+            c.id,
+            c.slug,
+            c.scrub_config,
+            c.fingerprint_rules,
+            c.in_app_rules,
+            c.grouping_version,
+            c.secondary_grouping_version,
+            c.secondary_grouping_until,
+        ).where(c.id.in_(sorted(project_ids)))
     )
     return {
-        int(r.id): ProjectSettings(r.slug, r.scrub_config, r.fingerprint_rules, r.in_app_rules)
+        int(r.id): ProjectSettings(
+            r.slug,
+            r.scrub_config,
+            r.fingerprint_rules,
+            r.in_app_rules,
+            r.grouping_version,
+            r.secondary_grouping_version,
+            r.secondary_grouping_until,
+        )
         for r in rows
     }
+
+
+def switch_grouping_version(
+    conn: Connection, project_id: int, *, version: str, previous: str | None, until: float | None
+) -> None:
+    """Group new events with ``version``; ``previous`` is still consulted until ``until``."""
+    conn.execute(
+        projects.update()
+        .where(projects.c.id == project_id)
+        .values(
+            grouping_version=version,
+            secondary_grouping_version=previous,
+            secondary_grouping_until=until,
+        )
+    )
 
 
 def set_in_app_rules(conn: Connection, project_id: int, rules_json: str | None) -> None:

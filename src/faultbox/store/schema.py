@@ -74,6 +74,12 @@ projects = Table(
     Column("scrub_config", Text, nullable=True),  # JSON; NULL means the defaults
     Column("fingerprint_rules", Text, nullable=True),  # rule text; NULL means none
     Column("in_app_rules", Text, nullable=True),  # JSON {include, exclude}; NULL means none
+    # The grouping algorithm new events are hashed with (NULL: nothing grouped yet), and
+    # the one it replaced, still consulted until the transition ends so that an
+    # upgrade never splits an existing issue.
+    Column("grouping_version", String(16), nullable=True),
+    Column("secondary_grouping_version", String(16), nullable=True),
+    Column("secondary_grouping_until", Float, nullable=True),
     Column("created_at", Float, nullable=False),
 )
 
@@ -133,6 +139,17 @@ issue_hashes = Table(
     Column("grouping_version", String(16), nullable=False),
     Column("issue_id", ForeignKey("issues.id", ondelete="CASCADE"), nullable=False, index=True),
     UniqueConstraint("project_id", "hash"),
+)
+
+# A merged issue's id and short id keep answering: they lead to the issue it went into.
+issue_redirects = Table(
+    "issue_redirects",
+    metadata,
+    Column("issue_id", Id, primary_key=True, autoincrement=False),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("short_id", Integer, nullable=False),
+    Column("target_id", ForeignKey("issues.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
 )
 
 issue_users = Table(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from faultbox.digest.grouping.fingerprint import (
     Leaf,
@@ -28,6 +28,7 @@ from faultbox.model import Event, Grouping
 __all__ = [
     "DEFAULT_VERSION",
     "GROUPING_VERSIONS",
+    "GroupingDecision",
     "InAppRules",
     "compute_grouping",
     "is_in_app",
@@ -99,10 +100,20 @@ DEFAULT_VERSION = "v1"
 
 
 def compute_grouping(
-    event: Event, *, in_app_rules: InAppRules | None = None, version: str = DEFAULT_VERSION
+    event: Event, *, in_app_rules: InAppRules | None = None, version: str | None = None
 ) -> Grouping:
-    """Group an event with the given algorithm version (a KeyError for an unknown one)."""
-    return GROUPING_VERSIONS[version](event, in_app_rules)
+    """Group an event with the given algorithm version, by default the latest (a
+    KeyError for an unknown one)."""
+    return GROUPING_VERSIONS[version or DEFAULT_VERSION](event, in_app_rules)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupingDecision:
+    grouping: Grouping
+    rule: FingerprintRule | None  # the project's fingerprint rule that decided, if any
+    # The hash under the project's previous algorithm during a transition, when it
+    # differs: an event whose new hash is unknown joins the issue of its old one.
+    secondary: Grouping | None = None
 
 
 def group_event(
@@ -110,10 +121,17 @@ def group_event(
     *,
     fingerprint_rules: Sequence[FingerprintRule] = (),
     in_app_rules: InAppRules | None = None,
-) -> tuple[Grouping, FingerprintRule | None]:
+    version: str | None = None,
+    secondary_version: str | None = None,
+) -> GroupingDecision:
     """Group with the project's fingerprint rules first: a matching server-side rule
-    wins over the client's fingerprint (as in Sentry); returns the rule that decided."""
+    wins over the client's fingerprint (as in Sentry)."""
     rule = first_match(event, fingerprint_rules) if fingerprint_rules else None
     if rule is not None:
         event = replace(event, fingerprint=fingerprint_for(event, rule))
-    return compute_grouping(event, in_app_rules=in_app_rules), rule
+    grouping = compute_grouping(event, in_app_rules=in_app_rules, version=version)
+    secondary = None
+    if secondary_version is not None and secondary_version != grouping.version:
+        old = compute_grouping(event, in_app_rules=in_app_rules, version=secondary_version)
+        secondary = old if old.hash != grouping.hash else None
+    return GroupingDecision(grouping, rule, secondary)

@@ -85,21 +85,30 @@ def _is_go(frame: Frame, platform: str) -> bool:
 
 def is_in_app(frame: Frame, platform: str, rules: InAppRules | None = None) -> bool:
     """Project rule, else the SDK's own flag, else path and module heuristics."""
+    return in_app_verdict(frame, platform, rules)[0]
+
+
+def in_app_verdict(
+    frame: Frame, platform: str, rules: InAppRules | None = None
+) -> tuple[bool, str]:
+    """Whether the frame is the app's own code, and the reason (for the explanation)."""
     if rules is not None and (rules.include or rules.exclude):
         verdict = _rule_verdict(frame, rules)
         if verdict is not None:
-            return verdict
+            return verdict, "project in-app rule"
     if frame.in_app is not None:
-        return frame.in_app
+        return frame.in_app, "SDK's in_app flag"
     for path in (frame.abs_path, frame.filename, frame.package):
         if path and _LIBRARY_PATH_RE.search(path):
-            return False
+            return False, "library or runtime path"
     module = frame.module
     if module:
         if _LIBRARY_MODULE_RE.match(module):
-            return False
+            return False, "standard library or runtime module"
         if _is_go(frame, platform) and module != "main" and _GO_STDLIB_RE.match(module):
-            return False
+            return False, "Go standard library package"
     if frame.function == "[native code]":
-        return False
-    return bool(frame.abs_path or frame.filename or module or frame.function)
+        return False, "native code"
+    if frame.abs_path or frame.filename or module or frame.function:
+        return True, "not a library path or module"
+    return False, "frame names nothing"

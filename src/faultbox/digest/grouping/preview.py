@@ -48,8 +48,9 @@ def preview_rules(
         if row.payload is None:
             continue
         event = event_from_dict(unpack(row.payload))
-        before, _ = group_event(event, fingerprint_rules=current, in_app_rules=in_app_rules)
-        after, rule = group_event(event, fingerprint_rules=proposed, in_app_rules=in_app_rules)
+        before = group_event(event, fingerprint_rules=current, in_app_rules=in_app_rules).grouping
+        decision = group_event(event, fingerprint_rules=proposed, in_app_rules=in_app_rules)
+        after, rule = decision.grouping, decision.rule
         new_groups.setdefault(after.hash, []).append(row.id)
         if before.hash != after.hash:
             changes.append(
