@@ -11,18 +11,26 @@ event.  Every test runs against both databases through the ``engine`` fixture.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, func, inspect, select, text
 
 from faultbox.model import Event, ExceptionValue, Frame, Grouping, Level, event_to_dict
 from faultbox.store import migrate
 from faultbox.store.accounts import ensure_team
 from faultbox.store.batch import BatchResult, ProcessedEvent, store_batch
-from faultbox.store.db import read_connection, write_transaction
+from faultbox.store.db import open_engine, read_connection, write_transaction
 from faultbox.store.payload import pack, unpack
 from faultbox.store.projects import Project, create_project
-from faultbox.store.schema import events, issue_hourly, issue_tags, issue_users, issues
+from faultbox.store.schema import (
+    events,
+    issue_hourly,
+    issue_tags,
+    issue_users,
+    issues,
+    projects,
+)
 
 HOUR = 472_222  # an arbitrary hour (epoch seconds // 3600)
 T0 = HOUR * 3600.0
@@ -148,6 +156,30 @@ def test_migrations_match_schema_and_upgrade_is_idempotent(engine: Engine) -> No
     assert migrate.current_revision(engine) == migrate.head_revision()
     assert set(inspect(engine).get_table_names()) == tables
     assert migrate.pending_changes(engine) == []
+
+
+def test_projects_that_existed_before_grouping_versions_keep_v1(tmp_path: Path) -> None:
+    engine = open_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    migrate.upgrade(engine, "0003")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO teams (slug, name, created_at) VALUES ('t', 't', 0)"))
+        conn.execute(
+            text(
+                "INSERT INTO projects (team_id, slug, name, issue_counter, created_at)"
+                " VALUES (1, 'old', 'old', 0, 0)"
+            )
+        )
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        row = conn.execute(select(projects.c.grouping_version)).one()
+    assert row.grouping_version == "v1"  # its issues were hashed with v1
+    with write_transaction(engine) as conn:
+        fresh = create_project(conn, name="fresh", team_id=1)
+        version = conn.execute(
+            select(projects.c.grouping_version).where(projects.c.id == fresh.id)
+        ).scalar_one()
+    assert version is None  # the digest picks the latest for a project with no issues
+    engine.dispose()
 
 
 # -- store_batch -------------------------------------------------------------------
