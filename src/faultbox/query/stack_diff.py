@@ -115,7 +115,8 @@ def _equal_row(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
 
 
 def diff_frames(left: Side, right: Side) -> list[dict[str, Any]]:
-    # autojunk would treat a frame seen in >1% of a 200+ frame stack (recursion) as noise.
+    # autojunk ignores a frame making up >1% of a 200+ frame stack (deep recursion): a lone
+    # copy of it between two changes would vanish into one replaced run.
     matcher = SequenceMatcher(a=left.keys, b=right.keys, autojunk=False)
     rows: list[dict[str, Any]] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():

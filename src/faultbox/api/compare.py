@@ -1,0 +1,67 @@
+"""Comparing stacks: issues similar to one (merge candidates) and the diff of two events."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
+from faultbox.api.auth import Principal, engine_of, require
+from faultbox.api.frame_naming import naming_for
+from faultbox.query.similar import similar_issues
+from faultbox.query.stack_diff import diff_events, load_event
+from faultbox.store.db import read_connection
+
+router = APIRouter(prefix="/api/v1", tags=["issues and events"])
+EventReader = Annotated[Principal, Depends(require("event:read"))]
+_EVENT_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+@router.get("/issues/{issue_id}/similar")
+def similar(
+    request: Request,
+    issue_id: int,
+    principal: EventReader,
+    limit: Annotated[int, Query(ge=1, le=100, description="How many to return")] = 10,
+) -> dict[str, Any]:
+    """Other issues of the project whose latest event shares stack frames with this
+    issue's latest event, best first, scored in [0, 1] (weighted Jaccard of normalized
+    frame locations, in-app frames weighing more; see ``faultbox.query.similar``).
+    Only the 500 most recently seen other issues of the project are compared
+    (``candidate_limit`` in the answer); issues sharing no frame are left out."""
+    found = None
+    if 0 < issue_id < 2**63:  # ids are positive BIGINTs; a larger one fails to bind
+        with read_connection(engine_of(request)) as conn:
+            found = similar_issues(
+                conn, issue_id, set(principal.project_ids), naming_for, limit=limit
+            )
+    if found is None:
+        raise HTTPException(404, f"no issue {issue_id}")
+    return found
+
+
+def _event_id(value: str, name: str) -> str:
+    normalized = value.replace("-", "").lower()
+    if not _EVENT_ID.match(normalized):
+        raise HTTPException(400, f"{name} must be 32 hex digits (a UUID); got {value!r}")
+    return normalized
+
+
+@router.get("/events/{left_id}/diff/{right_id}")
+def stack_diff(
+    request: Request, left_id: str, right_id: str, principal: EventReader
+) -> dict[str, Any]:
+    """Frame-by-frame diff of two events' stacks (exceptions aligned from the reported
+    one backwards, frames innermost first; see ``faultbox.query.stack_diff``)."""
+    left_id = _event_id(left_id, "left event id")
+    right_id = _event_id(right_id, "right event id")
+    visible = set(principal.project_ids)
+    with read_connection(engine_of(request)) as conn:
+        left = load_event(conn, left_id, visible, naming_for)
+        right = load_event(conn, right_id, visible, naming_for)
+    if left is None:
+        raise HTTPException(404, f"no event {left_id}")
+    if right is None:
+        raise HTTPException(404, f"no event {right_id}")
+    return diff_events(left, right)
