@@ -176,6 +176,25 @@ def test_similar_issues_stay_within_the_project(
     ]
 
 
+def test_a_merged_issue_answers_for_the_issue_it_went_into(
+    sqlite_server: LiveServer, shop: dict[str, dict[str, Any]]
+) -> None:
+    server = sqlite_server
+    kept, gone = shop["unknown_item"]["issue"]["id"], shop["bad_coupon"]["issue"]["id"]
+    merged = httpx.post(
+        f"{server.url}/api/v1/projects/{server.project.slug}/issues/merge",
+        json={"issues": [kept, gone], "into": kept},
+        headers={"Authorization": f"Bearer {server.token}"},
+        timeout=10,
+    )
+    assert merged.status_code == 200, merged.text
+    via_old_id = _similar(server, shop["bad_coupon"]["issue"])
+    assert via_old_id["issue_id"] == kept and via_old_id["merged_from"] == gone
+    after = _similar(server, shop["empty_cart"]["issue"])
+    assert after["candidates_checked"] == 2 and [i["issue_id"] for i in after["data"]] == [kept]
+    assert "merged_from" not in after
+
+
 def test_diff_of_two_events_of_one_bug_is_equal_frames_with_a_moved_line(
     sqlite_server: LiveServer, shop: dict[str, dict[str, Any]]
 ) -> None:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from faultbox.api.auth import Principal, engine_of, require
 from faultbox.api.frame_naming import naming_for
+from faultbox.api.issues import _visible_issue
 from faultbox.query.similar import similar_issues
 from faultbox.query.stack_diff import diff_events, load_event
 from faultbox.store.db import read_connection
@@ -30,14 +31,17 @@ def similar(
     frame locations, in-app frames weighing more; see ``faultbox.query.similar``).
     Only the 500 most recently seen other issues of the project are compared
     (``candidate_limit`` in the answer); issues sharing no frame are left out."""
-    found = None
-    if 0 < issue_id < 2**63:  # ids are positive BIGINTs; a larger one fails to bind
-        with read_connection(engine_of(request)) as conn:
-            found = similar_issues(
-                conn, issue_id, set(principal.project_ids), naming_for, limit=limit
-            )
-    if found is None:
+    # The issue detail's own lookup: same 404s, and a merged issue's id answers for the
+    # issue it went into.
+    issue = _visible_issue(request, principal, issue_id)
+    with read_connection(engine_of(request)) as conn:
+        found = similar_issues(
+            conn, issue["id"], set(principal.project_ids), naming_for, limit=limit
+        )
+    if found is None:  # deleted between the two reads
         raise HTTPException(404, f"no issue {issue_id}")
+    if "merged_from" in issue:
+        found["merged_from"] = issue["merged_from"]
     return found
 
 
