@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from faultbox.api.auth import Principal, engine_of, require
 from faultbox.api.frame_naming import naming_for
-from faultbox.api.issues import _visible_issue
+from faultbox.api.issues import visible_issue
 from faultbox.query.similar import similar_issues
 from faultbox.query.stack_diff import diff_events, load_event
 from faultbox.store.db import read_connection
@@ -33,7 +33,7 @@ def similar(
     (``candidate_limit`` in the answer); issues sharing no frame are left out."""
     # The issue detail's own lookup: same 404s, and a merged issue's id answers for the
     # issue it went into.
-    issue = _visible_issue(request, principal, issue_id)
+    issue = visible_issue(request, principal, issue_id)
     with read_connection(engine_of(request)) as conn:
         found = similar_issues(
             conn, issue["id"], set(principal.project_ids), naming_for, limit=limit

@@ -84,7 +84,7 @@ def project_issues(
     return {"data": data, "next_cursor": next_cursor}
 
 
-def _visible_issue(request: Request, principal: Principal, issue_id: int) -> dict[str, Any]:
+def visible_issue(request: Request, principal: Principal, issue_id: int) -> dict[str, Any]:
     """The issue, or the one it was merged into (with ``merged_from`` set, as Sentry
     answers for a merged group); 404 when the caller cannot see it."""
     if not 0 < issue_id < 2**63:  # ids are positive BIGINTs; a larger one fails to bind
@@ -103,7 +103,7 @@ def _visible_issue(request: Request, principal: Principal, issue_id: int) -> dic
 
 @router.get("/issues/{issue_id}")
 def issue_detail(request: Request, issue_id: int, principal: EventReader) -> dict[str, Any]:
-    return _visible_issue(request, principal, issue_id)
+    return visible_issue(request, principal, issue_id)
 
 
 @router.get("/issues/{issue_id}/events")
@@ -117,7 +117,7 @@ def issue_events(
     cursor: str | None = None,
     limit: Limit = 50,
 ) -> dict[str, Any]:
-    issue = _visible_issue(request, principal, issue_id)
+    issue = visible_issue(request, principal, issue_id)
     return _events_page(
         request,
         issue_id=issue["id"],

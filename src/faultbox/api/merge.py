@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from faultbox.api.auth import Principal, engine_of, require
-from faultbox.api.issues import _visible_issue
+from faultbox.api.issues import visible_issue
 from faultbox.api.projects import visible_project
 from faultbox.query.issue_hashes import issue_hashes_summary
 from faultbox.query.issues import get_issue
@@ -61,7 +61,7 @@ def merge(request: Request, slug: str, principal: EventWriter, body: MergeReques
 @router.get("/issues/{issue_id}/hashes")
 def hashes(request: Request, issue_id: int, principal: EventReader) -> dict[str, Any]:
     """The fingerprints filed under the issue, to choose what to unmerge."""
-    issue = _visible_issue(request, principal, issue_id)
+    issue = visible_issue(request, principal, issue_id)
     with read_connection(engine_of(request)) as conn:
         return {"issue_id": issue["id"], "data": issue_hashes_summary(conn, issue["id"])}
 
@@ -71,7 +71,7 @@ def unmerge(
     request: Request, issue_id: int, principal: EventWriter, body: UnmergeRequest
 ) -> dict[str, Any]:
     """Move the events of the given hashes out into a new issue."""
-    issue = _visible_issue(request, principal, issue_id)
+    issue = visible_issue(request, principal, issue_id)
     if issue.get("merged_from") is not None:
         raise HTTPException(409, f"issue {issue_id} was merged into {issue['id']}: use that id")
     with write_transaction(engine_of(request)) as conn:
