@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from faultbox.api.auth import Principal, engine_of, require
 from faultbox.api.frame_naming import naming_for
-from faultbox.api.issues import visible_issue
+from faultbox.api.issues import parse_event_id, visible_issue
 from faultbox.query.similar import similar_issues
 from faultbox.query.stack_diff import diff_events, load_event
 from faultbox.store.db import read_connection
 
 router = APIRouter(prefix="/api/v1", tags=["issues and events"])
 EventReader = Annotated[Principal, Depends(require("event:read"))]
-_EVENT_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 @router.get("/issues/{issue_id}/similar")
@@ -45,21 +43,14 @@ def similar(
     return found
 
 
-def _event_id(value: str, name: str) -> str:
-    normalized = value.replace("-", "").lower()
-    if not _EVENT_ID.match(normalized):
-        raise HTTPException(400, f"{name} must be 32 hex digits (a UUID); got {value!r}")
-    return normalized
-
-
 @router.get("/events/{left_id}/diff/{right_id}")
 def stack_diff(
     request: Request, left_id: str, right_id: str, principal: EventReader
 ) -> dict[str, Any]:
     """Frame-by-frame diff of two events' stacks (exceptions aligned from the reported
     one backwards, frames innermost first; see ``faultbox.query.stack_diff``)."""
-    left_id = _event_id(left_id, "left event id")
-    right_id = _event_id(right_id, "right event id")
+    left_id = parse_event_id(left_id, "left event id")
+    right_id = parse_event_id(right_id, "right event id")
     visible = set(principal.project_ids)
     with read_connection(engine_of(request)) as conn:
         left = load_event(conn, left_id, visible, naming_for)

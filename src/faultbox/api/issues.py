@@ -180,11 +180,11 @@ def _events_page(
     return {"data": data, "next_cursor": next_cursor}
 
 
-def parse_event_id(event_id: str) -> str:
+def parse_event_id(event_id: str, name: str = "event_id") -> str:
     """An event id as stored: 32 lowercase hex digits (a UUID with or without dashes)."""
     normalized = event_id.replace("-", "").lower()
     if not _EVENT_ID.match(normalized):
-        raise HTTPException(400, "event_id must be 32 hex digits (a UUID)")
+        raise HTTPException(400, f"{name} must be 32 hex digits (a UUID); got {event_id[:64]!r}")
     return normalized
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, and_, or_, select
 from faultbox.query.cursor import decode_cursor, encode_cursor
 from faultbox.query.timefmt import iso
 from faultbox.store.payload import unpack
-from faultbox.store.schema import events, issues
+from faultbox.store.schema import events, issues, projects
 from faultbox.store.user_reports import reports_for_event
 
 
@@ -113,19 +113,35 @@ def get_event(conn: Connection, event_id: str, project_ids: set[int]) -> dict[st
 class StoredEvent:
     project_id: int
     issue_id: int
+    issue_short_id: str
     grouping_hash: str
+    in_app_rules: str | None  # the project's, as stored (JSON text)
     data: dict[str, Any]  # the normalized event as the digest stored it
 
 
 def stored_event(conn: Connection, event_id: str, project_ids: set[int]) -> StoredEvent | None:
     """The normalized event, for code that works on the model (regrouping, diffs)."""
     row = conn.execute(
-        select(events.c.project_id, events.c.issue_id, events.c.grouping_hash, events.c.payload)
+        select(
+            events.c.project_id,
+            events.c.issue_id,
+            issues.c.short_id,
+            events.c.grouping_hash,
+            projects.c.in_app_rules,
+            events.c.payload,
+        )
+        .join(issues, issues.c.id == events.c.issue_id)
+        .join(projects, projects.c.id == events.c.project_id)
         .where(events.c.event_id == event_id, events.c.project_id.in_(project_ids))
         .limit(1)
     ).first()
     if row is None:
         return None
     return StoredEvent(
-        int(row.project_id), int(row.issue_id), row.grouping_hash, unpack(row.payload)
+        int(row.project_id),
+        int(row.issue_id),
+        f"ERR-{row.short_id}",
+        row.grouping_hash,
+        row.in_app_rules,
+        unpack(row.payload),
     )

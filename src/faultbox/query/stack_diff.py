@@ -22,16 +22,17 @@ from difflib import SequenceMatcher
 from itertools import zip_longest
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from faultbox.model import Event, Frame, event_from_dict
+from faultbox.query.events import stored_event
 from faultbox.query.frames import FrameNaming, NamingForProject, Stack, stacks_innermost_first
-from faultbox.store.payload import unpack
-from faultbox.store.schema import events, issues, projects
 
 
 @dataclass(frozen=True, slots=True)
-class StoredEvent:
+class DiffInput:
+    """One side of a diff: the event and how to name its frames."""
+
     event: Event
     issue_id: int
     issue_short_id: str
@@ -49,27 +50,15 @@ class Side:
 
 def load_event(
     conn: Connection, event_id: str, project_ids: set[int], naming_for: NamingForProject
-) -> StoredEvent | None:
+) -> DiffInput | None:
     """The stored event, if it is in one of the projects; None otherwise."""
-    row = conn.execute(
-        select(
-            events.c.payload,
-            events.c.issue_id,
-            events.c.grouping_hash,
-            issues.c.short_id,
-            projects.c.in_app_rules,
-        )
-        .join(issues, issues.c.id == events.c.issue_id)
-        .join(projects, projects.c.id == events.c.project_id)
-        .where(events.c.event_id == event_id, events.c.project_id.in_(project_ids))
-        .limit(1)
-    ).first()
+    row = stored_event(conn, event_id, project_ids)
     if row is None:
         return None
-    return StoredEvent(
-        event_from_dict(unpack(row.payload)),
+    return DiffInput(
+        event_from_dict(row.data),
         row.issue_id,
-        f"ERR-{row.short_id}",
+        row.issue_short_id,
         row.grouping_hash,
         naming_for(row.in_app_rules),
     )
@@ -134,7 +123,7 @@ def _exception_json(stack: Stack | None) -> dict[str, Any] | None:
     return None if stack is None else {"type": stack.type, "value": stack.value}
 
 
-def _event_json(stored: StoredEvent) -> dict[str, Any]:
+def _event_json(stored: DiffInput) -> dict[str, Any]:
     return {
         "event_id": stored.event.event_id,
         "project_id": stored.event.project_id,
@@ -145,7 +134,7 @@ def _event_json(stored: StoredEvent) -> dict[str, Any]:
     }
 
 
-def diff_events(left: StoredEvent, right: StoredEvent) -> dict[str, Any]:
+def diff_events(left: DiffInput, right: DiffInput) -> dict[str, Any]:
     positions = []
     pairs = zip_longest(
         stacks_innermost_first(left.event), stacks_innermost_first(right.event), fillvalue=None
@@ -171,9 +160,7 @@ def diff_events(left: StoredEvent, right: StoredEvent) -> dict[str, Any]:
     }
 
 
-def _summary(
-    left: StoredEvent, right: StoredEvent, positions: list[dict[str, Any]]
-) -> dict[str, Any]:
+def _summary(left: DiffInput, right: DiffInput, positions: list[dict[str, Any]]) -> dict[str, Any]:
     first_difference = None
     in_app_rows_equal = True
     for exception in positions:

@@ -6,15 +6,15 @@ from typing import Any
 
 from faultbox.api.frame_naming import naming_for
 from faultbox.model import Event, ExceptionValue, Frame
-from faultbox.query.stack_diff import StoredEvent, diff_events
+from faultbox.query.stack_diff import DiffInput, diff_events
 
 NAMING = naming_for(None)
 
 
-def stored(*exceptions: ExceptionValue, issue_id: int = 1, hash_: str = "h1") -> StoredEvent:
+def stored(*exceptions: ExceptionValue, issue_id: int = 1, hash_: str = "h1") -> DiffInput:
     event = Event(event_id="0" * 32, project_id=1, timestamp=1.0, received_at=1.0,
                   platform="python", exceptions=exceptions)  # fmt: skip
-    return StoredEvent(event, issue_id, f"ERR-{issue_id}", hash_, NAMING)
+    return DiffInput(event, issue_id, f"ERR-{issue_id}", hash_, NAMING)
 
 
 def exc(type_: str, *frames: Frame, value: str = "boom") -> ExceptionValue:
