@@ -33,6 +33,8 @@ def test_flags_win_over_environment_which_wins_over_defaults(tmp_path: Path) -> 
         ({"FAULTBOX_QUEUE_SYNC": "sometimes"}, "FAULTBOX_QUEUE_SYNC"),
         ({"FAULTBOX_DIGEST_BATCH_SIZE": "0"}, "FAULTBOX_DIGEST_BATCH_SIZE"),
         ({"FAULTBOX_MAX_EVENT_SIZE": "1"}, "FAULTBOX_MAX_EVENT_SIZE"),
+        ({"FAULTBOX_GROUPING_TRANSITION_DAYS": "-1"}, "FAULTBOX_GROUPING_TRANSITION_DAYS"),
+        ({"FAULTBOX_GROUPING_TRANSITION_DAYS": "ninety"}, "FAULTBOX_GROUPING_TRANSITION_DAYS"),
     ],
 )
 def test_a_wrong_value_names_the_setting(tmp_path: Path, env: dict[str, str], named: str) -> None:
