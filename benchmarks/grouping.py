@@ -1,31 +1,55 @@
-"""Grouping quality: Faultbox's grouping vs a whole-stack baseline on labeled events.
+"""Grouping quality on the labeled corpus (tests/grouping_corpus), against baselines.
 
-The events come from the real sentry-sdk (benchmarks/grouping_scenarios.py): one bug
-reached from other callers, moved by a release, with numbers in its message,
-deployed from other directories or raised at varying depths inside a library
-must stay one issue; different bugs with the same exception type must not.
+The corpus holds 40+ bugs of a fake shop and its sibling services: Python events
+from the real sentry-sdk, JavaScript/Java/Kotlin/.NET/Go/Ruby text traces posted to
+the native API, stackless errors and @sentry/browser-shaped events; each bug in
+variants that must group together, beside look-alike bugs that must not.
 
-The baseline hashes the exception type and every in-app frame with its line
-number, roughly what trackers that hash the whole stack do.
+Printed for each grouping version and for three baselines: events, true and
+predicted group counts, pairwise and B-cubed precision/recall/F1; then the worst
+over-splits and over-merges of the default version, with the components that
+differ.  Deterministic: the corpus is generated the same way on every run.
+
+    .venv/bin/python benchmarks/grouping.py
 """
 
 from __future__ import annotations
 
 import hashlib
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from faultbox.digest.grouping import compute_grouping  # noqa: E402
-from faultbox.digest.grouping.quality import Scores, score  # noqa: E402
-from faultbox.digest.normalize import normalize_sentry  # noqa: E402
-from faultbox.model import Event  # noqa: E402
-from faultbox.queue.base import IngestMeta  # noqa: E402
-from grouping_scenarios import scenarios  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from faultbox.digest.grouping import DEFAULT_VERSION, GROUPING_VERSIONS, compute_grouping  # noqa: E402
+from faultbox.digest.grouping.quality import Scores, over_merges, over_splits, score  # noqa: E402
+from faultbox.model import Event, Grouping  # noqa: E402
+from tests.grouping_corpus import events as corpus_events  # noqa: E402
+
+WORST = 5
 
 
-def baseline(event: Event) -> str:
+def _digest(*parts: str) -> str:
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+
+
+def _main_type(event: Event) -> str:
+    return event.exceptions[-1].type or "" if event.exceptions else ""
+
+
+def by_type(event: Event) -> str:
+    """Trivial baseline: the (last) exception's type; messages all share one group."""
+    return _digest(_main_type(event))
+
+
+def by_type_and_message(event: Event) -> str:
+    """Trivial baseline: exact type and message, as a naive log aggregator would."""
+    value = event.exceptions[-1].value or "" if event.exceptions else ""
+    return _digest(_main_type(event), value or event.message or "")
+
+
+def by_whole_stack(event: Event) -> str:
+    """Type and every in-app frame with its line number: trackers that hash the stack."""
     parts: list[str] = []
     for exc in event.exceptions:
         parts.append(exc.type or "")
@@ -34,38 +58,64 @@ def baseline(event: Event) -> str:
                 parts.append(f"{frame.abs_path or frame.filename}:{frame.function}:{frame.lineno}")
     if not event.exceptions:
         parts.append(event.message or "")
-    return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+    return _digest(*parts)
 
 
-def report(name: str, s: Scores, n_groups: int) -> None:
+def report(name: str, labels: list[str], groups: list[str]) -> Scores:
+    s = score(labels, groups)
+    pf1 = Scores.f1(s.pairwise_precision, s.pairwise_recall)
+    bf1 = Scores.f1(s.bcubed_precision, s.bcubed_recall)
     print(
-        f"{name:<10} issues {n_groups:3d}  pairwise P {s.pairwise_precision:.2f} "
-        f"R {s.pairwise_recall:.2f} F1 {Scores.f1(s.pairwise_precision, s.pairwise_recall):.2f}  "
-        f"B-cubed P {s.bcubed_precision:.2f} R {s.bcubed_recall:.2f} "
-        f"F1 {Scores.f1(s.bcubed_precision, s.bcubed_recall):.2f}"
+        f"{name:<18} {len(labels):6d} {len(set(labels)):5d} {len(set(groups)):5d}   "
+        f"{s.pairwise_precision:.3f} {s.pairwise_recall:.3f} {pf1:.3f}   "
+        f"{s.bcubed_precision:.3f} {s.bcubed_recall:.3f} {bf1:.3f}"
     )
+    return s
+
+
+def _differing(groupings: list[Grouping]) -> list[list[str]]:
+    common = set.intersection(*(set(g.components) for g in groupings))
+    return [[c for c in g.components if c not in common] for g in groupings]
+
+
+def explain(labels: list[str], groupings: list[Grouping]) -> None:
+    hashes = [g.hash for g in groupings]
+    first = {g.hash: g for g in reversed(groupings)}
+    splits = over_splits(labels, hashes)
+    print(f"\nworst over-splits ({len(splits)} bugs in more than one issue):")
+    for label, issues in splits[:WORST]:
+        print(f"  {label}: {len(issues)} issues; differing components:")
+        for parts in _differing([first[h] for h in issues]):
+            print(f"    - {' | '.join(parts) or '(none)'}")
+    merges = over_merges(labels, hashes)
+    print(f"\nworst over-merges ({len(merges)} issues holding more than one bug):")
+    for issue, bugs in merges[:WORST]:
+        print(f"  {', '.join(bugs)}: {' | '.join(first[issue].components)}")
 
 
 def main() -> None:
-    labeled = scenarios()
-    events = [
-        normalize_sentry(
-            payload, project_id=1, event_id=f"{i:032x}", received_at=time.time(), meta=IngestMeta()
-        )
-        for i, (_, payload) in enumerate(labeled)
-    ]
+    labeled = corpus_events()
     labels = [label for label, _ in labeled]
-    print(f"{len(events)} events, {len(set(labels))} bugs")
-    ours = [compute_grouping(e).hash for e in events]
-    theirs = [baseline(e) for e in events]
-    report("faultbox", score(labels, ours), len(set(ours)))
-    report("baseline", score(labels, theirs), len(set(theirs)))
-    by_label: dict[str, set[str]] = {}
-    for label, group in zip(labels, ours, strict=True):
-        by_label.setdefault(label, set()).add(group)
-    for label, groups in sorted(by_label.items()):
-        if len(groups) > 1:
-            print(f"  split: {label} into {len(groups)} issues")
+    evs = [event for _, event in labeled]
+    print(
+        f"{'grouping':<18} {'events':>6} {'bugs':>5} {'issues':>5}   "
+        f"{'pairwise P/R/F1':<17}   B-cubed P/R/F1"
+    )
+    for version in GROUPING_VERSIONS:
+        mark = " (default)" if version == DEFAULT_VERSION else ""
+        report(
+            f"faultbox {version}{mark}",
+            labels,
+            [compute_grouping(e, version=version).hash for e in evs],
+        )
+    baselines: dict[str, Callable[[Event], str]] = {
+        "type": by_type,
+        "type+message": by_type_and_message,
+        "whole stack+lines": by_whole_stack,
+    }
+    for name, fn in baselines.items():
+        report(name, labels, [fn(e) for e in evs])
+    explain(labels, [compute_grouping(e) for e in evs])
 
 
 if __name__ == "__main__":

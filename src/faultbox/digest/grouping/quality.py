@@ -51,3 +51,21 @@ def score(labels: Sequence[str], groups: Sequence[str]) -> Scores:
         )
         / n,
     )
+
+
+def over_splits(labels: Sequence[str], groups: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """Bugs spread over more than one issue, the most spread first: (label, its issues)."""
+    return _spread(labels, groups)
+
+
+def over_merges(labels: Sequence[str], groups: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """Issues holding more than one bug, the most mixed first: (issue, its labels)."""
+    return _spread(groups, labels)
+
+
+def _spread(keys: Sequence[str], values: Sequence[str]) -> list[tuple[str, list[str]]]:
+    seen: dict[str, dict[str, None]] = {}  # insertion-ordered sets: a stable report
+    for key, value in zip(keys, values, strict=True):
+        seen.setdefault(key, {})[value] = None
+    spread = [(key, list(found)) for key, found in seen.items() if len(found) > 1]
+    return sorted(spread, key=lambda item: -len(item[1]))

@@ -1,0 +1,1 @@
+"""Fake third-party libraries, served from a fake ``site-packages`` of each release."""
