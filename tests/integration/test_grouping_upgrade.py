@@ -23,6 +23,7 @@ from faultbox.store.schema import events, issue_hashes, issues, projects
 from tests.support import seed
 
 NEXT = "v-next"
+CURRENT = grouping.DEFAULT_VERSION  # the default before the test deploys NEXT
 
 
 def _next_algorithm(event: Event, rules: InAppRules | None) -> Grouping:
@@ -83,7 +84,7 @@ def test_upgrade_keeps_old_issues_and_records_new_hashes(
     assert _project(engine) == (None, None, None)  # nothing grouped yet
 
     _digest(worker, inbox, [_message(1, "disk full #1"), _message(2, "quota hit #2")])
-    assert _project(engine) == ("v1", None, None)  # a new project has nothing to keep
+    assert _project(engine) == (CURRENT, None, None)  # a new project has nothing to keep
     before = _issue_of(engine)
 
     upgrade()
@@ -95,7 +96,7 @@ def test_upgrade_keeps_old_issues_and_records_new_hashes(
         [_message(3, "disk full #3"), _message(4, "disk full #4"), _message(5, "new bug #5")],
     )
     version, secondary, until = _project(engine)
-    assert (version, secondary) == (NEXT, "v1")
+    assert (version, secondary) == (NEXT, CURRENT)
     assert until is not None and started + 89 * 86400 < until < time.time() + 91 * 86400
     after = _issue_of(engine)
     disk_issue = before[f"{1:032x}"]
@@ -108,7 +109,7 @@ def test_upgrade_keeps_old_issues_and_records_new_hashes(
         }
         count = conn.execute(select(issues.c.times_seen).where(issues.c.id == disk_issue))
         assert count.scalar_one() == 3
-    assert (disk_issue, "v1") in versions and (disk_issue, NEXT) in versions
+    assert (disk_issue, CURRENT) in versions and (disk_issue, NEXT) in versions
 
     # After the transition the new hash, recorded during it, still finds the issue.
     with engine.begin() as conn:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from faultbox.digest.grouping import DEFAULT_VERSION
+from faultbox.digest.grouping.options import OPTIONS, GroupingOptions
 from faultbox.digest.normalize import (
     MAX_FUTURE,
     MAX_MESSAGE,
@@ -48,7 +50,7 @@ def _context(value: Any, key: str) -> JSON | None:
 
 
 def _exceptions(
-    payload: dict[str, Any], hint: str | None
+    payload: dict[str, Any], hint: str | None, options: GroupingOptions
 ) -> tuple[str, tuple[ExceptionValue, ...]]:
     error_type = _text(payload.get("errorType"), 512)
     message = _text(payload.get("message"))
@@ -56,7 +58,7 @@ def _exceptions(
     if not isinstance(stack, str) or not stack.strip():
         exc = ExceptionValue(type=error_type, value=message)
         return hint or "other", (exc,) if error_type or message else ()
-    parsed = parse_stack_trace(stack, platform_hint=hint)
+    parsed = parse_stack_trace(stack, platform_hint=hint, options=options)
     *causes, last = parsed.exceptions
     type_, module = error_type or last.type, last.module if not error_type else None
     if error_type and last.type:
@@ -78,13 +80,17 @@ def native_to_event(
     event_id: str,
     received_at: float,
     meta: IngestMeta,
+    options: GroupingOptions | None = None,
 ) -> Event:
+    """``options``: the grouping version the text trace is parsed for (the frames are
+    what grouping reads); by default the current default version's."""
     if not isinstance(payload, dict):
         raise NormalizeError(f"error payload must be a JSON object, got {type(payload).__name__}")
     g = payload.get
     source_type = _text(g("sourceType"), MAX_TAG) or ""
     frontend = source_type.startswith("frontend")
-    platform, exceptions = _exceptions(payload, "javascript" if frontend else None)
+    parse_for = options if options is not None else OPTIONS[DEFAULT_VERSION]
+    platform, exceptions = _exceptions(payload, "javascript" if frontend else None, parse_for)
 
     timestamp = parse_timestamp(g("occurredAt"))
     if timestamp is not None and meta.sent_at is not None:

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from faultbox.digest.grouping.options import V1, GroupingOptions
 from faultbox.model import ExceptionValue, Frame
 
 MAX_LINE = 4096  # longer lines are never frames; looking into them would only cost time
@@ -192,9 +193,16 @@ def _parse_js(lines: list[str]) -> list[ExceptionValue]:
 
 
 # --- Java/Kotlin: "at pkg.Class.method(File.java:42)", newest first; "Caused by:" below.
-def _java_frame(rest: str) -> Frame | None:
+# What may stand before the "(": no spaces, brackets or quotes (Jackson's message line
+# " at [Source: (String)"..."; line: 1]" has all three).
+_JAVA_QUALIFIED = re.compile(r"[^\s\[\]\"'(),;:]{1,512}")
+
+
+def _java_frame(rest: str, strict: bool = False) -> Frame | None:
     p = rest.find("(")
     if p <= 0 or not rest.endswith(")"):
+        return None
+    if strict and not _JAVA_QUALIFIED.fullmatch(rest, 0, p):
         return None
     qual = rest[:p].rpartition("/")[2]  # drops "java.base/" and "app//" prefixes
     module, _, function = qual.rpartition(".")
@@ -208,7 +216,7 @@ def _java_frame(rest: str) -> Frame | None:
     return _frame(filename, function, module or None, lineno)
 
 
-def _parse_java(lines: list[str]) -> list[ExceptionValue]:
+def _parse_java(lines: list[str], strict: bool = False) -> list[ExceptionValue]:
     blocks: list[tuple[list[str], list[Frame]]] = []
     skipping = False  # inside a "Suppressed:" block, which is not part of the cause chain
     for line in lines:
@@ -216,9 +224,11 @@ def _parse_java(lines: list[str]) -> list[ExceptionValue]:
         if not s or len(s) > MAX_LINE:
             continue
         if s.startswith("at ") and blocks:
-            frame = _java_frame(s[3:])
+            frame = _java_frame(s[3:], strict)
             if frame is not None and not skipping and len(blocks[-1][1]) < 4 * MAX_FRAMES:
                 blocks[-1][1].append(frame)
+            elif frame is None and strict and not skipping and not blocks[-1][1]:
+                blocks[-1][0].append(s)  # "at" starting a line of the message
         elif s.startswith("... ") and s.endswith(" more") and blocks:
             # The rest of this trace equals the enclosing trace's last N frames.
             if (count := _int(s[4:-5])) and not skipping and len(blocks) > 1:
@@ -389,10 +399,19 @@ def _detect(lines: list[str], hint: _Str) -> str:
     return hint if hint in _PARSERS else "other"
 
 
-def parse_stack_trace(text: str, *, platform_hint: str | None = None) -> ParsedTrace:
+def _parse_java_strict(lines: list[str]) -> list[ExceptionValue]:
+    return _parse_java(lines, strict=True)
+
+
+def parse_stack_trace(
+    text: str, *, platform_hint: str | None = None, options: GroupingOptions = V1
+) -> ParsedTrace:
+    """``options``: the grouping version the frames are for (its parsing fixes)."""
     lines = text.splitlines()
     platform = _detect(lines, platform_hint.lower() if platform_hint else None)
     parser = _PARSERS.get(platform)
+    if parser is _parse_java and options.strict_java_frames:
+        parser = _parse_java_strict
     exceptions = parser(lines) if parser is not None else []
     if not exceptions:
         exceptions = [_exc(None, text.strip() or None, [])]

@@ -52,7 +52,7 @@ def raise_at(*frames: Frame, type_: str = "ValueError", value: str = "bad amount
 
 def test_result_shape() -> None:
     g = group(raise_at(app("main"), app("pay", context_line="  raise ValueError(x)")))
-    assert g.version == DEFAULT_VERSION == "v1"
+    assert g.version == DEFAULT_VERSION == "v2"
     assert len(g.hash) == 32 and int(g.hash, 16) >= 0
     assert g.components == (
         "type:ValueError",
@@ -277,7 +277,10 @@ def test_type_and_function_split(type_: str, function: str) -> None:
 
 def test_no_in_app_frame_uses_all_frames() -> None:
     a = raise_at(lib("a", "x"), lib("b", "y"), lib("c", "z"))
-    assert group(a).components == ("type:ValueError", "frame:x:a", "frame:y:b", "frame:z:c")
+    frames = ("type:ValueError", "frame:x:a", "frame:y:b", "frame:z:c")
+    assert group(a, version="v1").components == frames
+    # v2: with no app frame anywhere, the message template tells errors apart too.
+    assert group(a).components == (*frames, "message:bad amount")
     assert group(a).culprit is None
     assert h(a) != h(raise_at(lib("a", "x"), lib("other", "y"), lib("c", "z")))
 
@@ -293,7 +296,8 @@ def test_only_the_innermost_ten_frames_count() -> None:
     a = raise_at(lib("outer_a", "o"), *inner)
     b = raise_at(lib("outer_b", "o"), lib("more", "o"), *inner)
     assert h(a) == h(b)
-    assert len(group(a).components) == 11
+    assert len(group(a, version="v1").components) == 11
+    assert len(group(a).components) == 12  # and the message
 
 
 def test_no_stack_uses_the_message_template() -> None:

@@ -83,3 +83,56 @@ def test_never_raises_and_is_idempotent(text: str) -> None:
 @given(st.integers(), st.integers())
 def test_any_integers_give_one_template(a: int, b: int) -> None:
     assert template_message(f"retry {a} of {b}") == template_message("retry 1 of 2")
+
+
+# --- v2: letter-and-digit ids ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("run 01HQ3K5Z8N2X7Y4RTV6WB9CDEF failed", "run <id> failed"),
+        ("No such customer: cus_NffrFeUfNV2Hib", "No such customer: <id>"),
+        ("charge ch_3MqLxyz2eZvKYlo2C0 failed", "charge <id> failed"),
+        ("pod api-7d9f8b6c4-x2x9z OOMKilled", "pod <id> OOMKilled"),
+        (
+            "GET https://a.io/v1/customers/cus_NffrFeUfNV2Hib/cards",
+            "GET https://a.io/v1/customers/<id>/cards",
+        ),
+        ("commit 3f9a2c1bde44 is bad", "commit <hex> is bad"),  # hex stays hex
+        ("Charge ch_123 failed after 3 attempts", "Charge ch_<int> failed after <int> attempts"),
+    ],
+)
+def test_id_tokens(text: str, expected: str) -> None:
+    assert template_message(text, id_tokens=True) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "HTTP2_PROTOCOL_ERROR from upstream",  # one number in a word: still a word
+        "field address2 is required",
+        "utf8 sha256 user42 3rd x86",
+        "ERR_SSL_PROTOCOL_ERROR",
+        "Charge %s failed after %d attempts",
+    ],
+)
+def test_id_tokens_leave_words(text: str) -> None:
+    assert template_message(text, id_tokens=True) == text
+
+
+def test_id_tokens_are_off_by_default() -> None:
+    assert template_message("run 01HQ3K5Z8N2X7Y4RTV6WB9CDEF") == "run 01HQ3K5Z8N2X7Y4RTV6WB9CDEF"
+
+
+@pytest.mark.parametrize("chunk", ["a1", "a1b", "_a1b2", "-1a", "a1b2c3d4-", "x_" + "a1" * 40])
+@pytest.mark.timeout(30)
+def test_id_tokens_linear_on_hostile_50kb(chunk: str) -> None:
+    text = chunk * (50_000 // len(chunk))
+    assert len(template_message(text, id_tokens=True)) <= len(text) * 8
+
+
+@given(st.text(max_size=300))
+def test_id_tokens_idempotent(text: str) -> None:
+    once = template_message(text, id_tokens=True)
+    assert template_message(once, id_tokens=True) == once

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 from faultbox.digest.grouping.fingerprint import (
     Leaf,
@@ -21,6 +22,7 @@ from faultbox.digest.grouping.fingerprint import (
     pick_thread,
 )
 from faultbox.digest.grouping.in_app import InAppRules, is_in_app
+from faultbox.digest.grouping.options import OPTIONS, V1, GroupingOptions
 from faultbox.digest.grouping.rules import FingerprintRule, fingerprint_for, first_match
 from faultbox.digest.grouping.templating import template_message
 from faultbox.model import Event, Grouping
@@ -70,33 +72,41 @@ def title_of(event: Event, leaves: list[Leaf]) -> str:
     return UNLABELED
 
 
-def culprit_of(event: Event, leaves: list[Leaf], rules: InAppRules | None) -> str | None:
+def culprit_of(
+    event: Event, leaves: list[Leaf], rules: InAppRules | None, options: GroupingOptions = V1
+) -> str | None:
     stacks = [leaf.frames for leaf in reversed(leaves)]
     thread = pick_thread(event.threads)
     if thread is not None:
         stacks.append(thread.frames)
+    platform = event.platform
     for frames in stacks:
-        frame = innermost_in_app(frames, event.platform, rules)
+        frame = innermost_in_app(frames, platform, rules, options=options)
         if frame is not None:
-            return frame_display(frame)
+            return frame_display(frame, platform=platform, options=options)
     return event.transaction or None
 
 
-def _compute_v1(event: Event, rules: InAppRules | None) -> Grouping:
+def _compute(
+    event: Event, rules: InAppRules | None, options: GroupingOptions, *, version: str
+) -> Grouping:
     leaves = leaf_exceptions(event.exceptions)
-    default = default_components(event, leaves, rules)
+    default = default_components(event, leaves, rules, options=options)
     components = tuple(apply_fingerprint(event.fingerprint, default))
     return Grouping(
         hash=hash_components(components),
-        version="v1",
+        version=version,
         title=title_of(event, leaves),
-        culprit=culprit_of(event, leaves, rules),
+        culprit=culprit_of(event, leaves, rules, options),
         components=components,
     )
 
 
-GROUPING_VERSIONS: dict[str, GroupingFn] = {"v1": _compute_v1}
-DEFAULT_VERSION = "v1"
+# Each version is the same algorithm with its own switches (grouping/options.py).
+GROUPING_VERSIONS: dict[str, GroupingFn] = {
+    name: partial(_compute, options=options, version=name) for name, options in OPTIONS.items()
+}
+DEFAULT_VERSION = "v2"
 
 
 def compute_grouping(

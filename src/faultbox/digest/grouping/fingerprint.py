@@ -11,174 +11,78 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from faultbox.digest.grouping.in_app import InAppRules, is_in_app
+from faultbox.digest.grouping.app_frames import innermost_app_index, named_caller
+from faultbox.digest.grouping.in_app import InAppRules
+from faultbox.digest.grouping.naming import (
+    context_text,
+    frame_display,
+    frame_location,
+    normalize_filename,
+    normalize_function,
+    normalize_module,
+)
+from faultbox.digest.grouping.options import V1, GroupingOptions
 from faultbox.digest.grouping.templating import template_message
 from faultbox.model import Event, ExceptionValue, Frame, Thread
 
+# The naming helpers lived here first; other modules still import them from here.
+__all__ = [
+    "Leaf",
+    "apply_fingerprint",
+    "context_text",
+    "default_components",
+    "frame_display",
+    "frame_location",
+    "innermost_in_app",
+    "leaf_exceptions",
+    "message_template",
+    "normalize_filename",
+    "normalize_function",
+    "normalize_module",
+    "pick_thread",
+]
+
 MAX_FALLBACK_FRAMES = 10
-# Longer source lines are minified bundles: one line for the whole file, new per build.
-MAX_CONTEXT_LINE = 200
 # Only the head of a long message names the bug; the rest is payload.
 MAX_MESSAGE = 512
-_MAX_NAME = 256
 
 _DEFAULT_RE = re.compile(r"\{\{\s*default\s*\}\}", re.IGNORECASE)
 
-_SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*")
-_LIBRARY_ROOT_RE = re.compile(
-    r"^(?:.*/)?(?:site-packages|dist-packages|node_modules|lib/python\d[\d.]*|gems/[^/]+)/"
-)
-# Generic deploy directories, however many are stacked: "/srv/app/..." and
-# "/app/..." must give the same project-relative path.
-_DEPLOY_ROOT_RE = re.compile(
-    r"^(?:[a-z]:)?(?:/(?:app|apps|srv|opt|code|workspace|deploy|www|html|htdocs|public_html"
-    r"|var|task|usr|local|root|tmp|home/[^/]+|Users/[^/]+))+(?=/|$)"
-)
-_VOLATILE_SEGMENT_RE = re.compile(
-    r"\d{4,}|v?\d+(?:\.\d+)+(?:[-+][\w.]+)?|(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{7,}"
-    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|releases|current|\.\.?|"
-)
-_BUNDLE_EXT_RE = re.compile(r"\.(?:m?js|cjs|jsx|css|map)$")
-# Bundler content hashes: "main.3f9a2c1b.js", "1234.chunk.js", "index-BfX3a9Zk.js".
-_BUNDLE_HASH_RE = re.compile(r"[.-](?:\d+|(?=[0-9a-zA-Z]*\d)[0-9a-zA-Z]{8,})(?=[.-])|^\d+\.")
-
-_GENERATED_RE = re.compile(
-    r"\$\$(?:EnhancerBy|FastClassBy)\w*?\$\$[0-9a-fA-F]+"
-    r"|\$\$Lambda(?:\$\d+)?(?:/0x[0-9a-fA-F]+|/\d+)?"
-    r"|(?<=\$Proxy)\d+"
-    r"|\$HibernateProxy\$\w+"
-    r"|\s*(?:\bat\s+)?0x[0-9a-fA-F]+"
-)
-_ANON_RE = re.compile(
-    r"<(?:lambda|genexpr|listcomp|dictcomp|setcomp|anonymous(?: function)?)>"
-    r"|\{anonymous\}|\banonymous\b|(?<![\w?])\?(?![\w?])"
-    r"|\blambda\$[\w$]*?\$\d+"
-    r"|(?<=>b__)\d+(?:_\d+)?"
-)
-_JS_ALIAS_RE = re.compile(r"\s+\[as [^\]]*\]$")
-
-
-# Deploy tools name the directory after these by release ("releases/101/", Capistrano).
-_RELEASE_PARENTS = frozenset({"releases", "release", "deploys", "builds", "versions"})
-
-
-def _stable_segments(parts: list[str]) -> list[str]:
-    kept: list[str] = []
-    skip_next = False
-    for part in parts:
-        if skip_next:
-            skip_next = False
-            continue
-        if part.lower() in _RELEASE_PARENTS:
-            skip_next = True
-            continue
-        if not _VOLATILE_SEGMENT_RE.fullmatch(part):
-            kept.append(part)
-    return kept
-
-
-@lru_cache(maxsize=8192)
-def _filename(path: str) -> str:
-    path = path.replace("\\", "/").split("?", 1)[0].split("#", 1)[0]
-    path = _SCHEME_RE.sub("", path, count=1)
-    if len(path) > 2 and path[1] == ":" and path[2] == "/":
-        path = path[0].lower() + path[1:]
-    stripped = _LIBRARY_ROOT_RE.sub("", path, count=1)
-    if stripped is path:
-        stripped = _DEPLOY_ROOT_RE.sub("", path, count=1)
-    segments = _stable_segments(stripped.split("/"))
-    if segments and _BUNDLE_EXT_RE.search(segments[-1]):
-        segments[-1] = _BUNDLE_HASH_RE.sub("", segments[-1]) or segments[-1]
-    return "/".join(segments[-3:])
-
-
-def normalize_filename(path: str) -> str:
-    """Drop the parts of a path that change between deploys, hosts and builds."""
-    return _filename(path[-_MAX_NAME:])
-
-
-@lru_cache(maxsize=8192)
-def _function(name: str) -> str:
-    name = _JS_ALIAS_RE.sub("", name)
-    name = _GENERATED_RE.sub("", name)
-    return _ANON_RE.sub(_anon, name).strip() or "<anon>"
-
-
-def _anon(match: re.Match[str]) -> str:
-    text = match.group()
-    if text[:1].isdigit():  # .NET "<Main>b__0_1": the ordinal of the lambda
-        return "anon"
-    return "lambda" if text.startswith("lambda$") else "<anon>"
-
-
-def normalize_function(name: str) -> str:
-    """Anonymous and generated names made stable: ``<lambda>`` → ``<anon>``."""
-    return _function(name[:_MAX_NAME])
-
-
-@lru_cache(maxsize=8192)
-def _module(name: str) -> str:
-    return _GENERATED_RE.sub("", name).strip()
-
-
-def normalize_module(name: str) -> str:
-    """Generated proxy/lambda class suffixes and addresses removed."""
-    return _module(name[:_MAX_NAME])
-
-
-def _where(frame: Frame) -> str:
-    if frame.module:
-        return normalize_module(frame.module)
-    path = frame.filename or frame.abs_path
-    return normalize_filename(path) if path else ""
-
-
-def frame_location(frame: Frame) -> str | None:
-    """``module:function`` (or ``file:function``); None for a frame that names nothing."""
-    where = _where(frame)
-    function = normalize_function(frame.function) if frame.function else ""
-    if not where and not function:
-        return None
-    return f"{where}:{function or '?'}"
-
-
-def frame_display(frame: Frame) -> str | None:
-    """The culprit form, ``module in function``."""
-    where = _where(frame)
-    function = normalize_function(frame.function) if frame.function else "?"
-    if not where:
-        return None if function == "?" else function
-    return f"{where} in {function}"
-
-
-def context_text(frame: Frame) -> str | None:
-    text = " ".join(frame.context_line.split()) if frame.context_line else ""
-    return text if text and len(text) <= MAX_CONTEXT_LINE else None
-
 
 def innermost_in_app(
-    frames: Sequence[Frame], platform: str, rules: InAppRules | None
+    frames: Sequence[Frame],
+    platform: str,
+    rules: InAppRules | None,
+    *,
+    options: GroupingOptions = V1,
 ) -> Frame | None:
-    for frame in reversed(frames):
-        if is_in_app(frame, platform, rules) and frame_location(frame) is not None:
-            return frame
-    return None
+    index = innermost_app_index(frames, platform, rules, options=options)
+    return None if index is None else frames[index]
 
 
-def app_frame_components(frame: Frame) -> list[str]:
-    out = [f"frame:{frame_location(frame)}"]
+def app_frame_components(
+    frame: Frame,
+    *,
+    caller: Frame | None = None,
+    platform: str = "",
+    options: GroupingOptions = V1,
+) -> list[str]:
+    out = [f"frame:{frame_location(frame, platform=platform, options=options)}"]
     context = context_text(frame)
     if context is not None:
         out.append(f"context:{context}")
+    if caller is not None:
+        out.append(f"frame:{frame_location(caller, platform=platform, options=options)}")
     return out
 
 
-def fallback_components(frames: Sequence[Frame]) -> list[str]:
+def fallback_components(
+    frames: Sequence[Frame], *, platform: str = "", options: GroupingOptions = V1
+) -> list[str]:
     """Up to ten innermost frames, consecutive repeats (recursion) counted once."""
     picked: list[str] = []
     for frame in reversed(frames):
-        location = frame_location(frame)
+        location = frame_location(frame, platform=platform, options=options)
         if location is None or (picked and picked[-1] == location):
             continue
         picked.append(location)
@@ -187,20 +91,39 @@ def fallback_components(frames: Sequence[Frame]) -> list[str]:
     return [f"frame:{location}" for location in reversed(picked)]
 
 
-def stack_components(frames: Sequence[Frame], platform: str, rules: InAppRules | None) -> list[str]:
+def _app_components(
+    frames: Sequence[Frame],
+    index: int,
+    platform: str,
+    rules: InAppRules | None,
+    options: GroupingOptions,
+) -> list[str]:
+    caller = named_caller(frames, index, platform, rules, options=options)
+    return app_frame_components(frames[index], caller=caller, platform=platform, options=options)
+
+
+def stack_components(
+    frames: Sequence[Frame],
+    platform: str,
+    rules: InAppRules | None,
+    *,
+    options: GroupingOptions = V1,
+) -> list[str]:
     """The innermost in-app frame, else the frames themselves."""
-    frame = innermost_in_app(frames, platform, rules)
-    return app_frame_components(frame) if frame is not None else fallback_components(frames)
+    index = innermost_app_index(frames, platform, rules, options=options)
+    if index is None:
+        return fallback_components(frames, platform=platform, options=options)
+    return _app_components(frames, index, platform, rules, options)
 
 
-def message_template(text: str) -> str:
+def message_template(text: str, *, options: GroupingOptions = V1) -> str:
     text = " ".join(text[: MAX_MESSAGE * 2].split())[:MAX_MESSAGE]
-    return _cached_template(text)
+    return _cached_template(text, options.id_tokens)
 
 
 @lru_cache(maxsize=4096)
-def _cached_template(text: str) -> str:
-    return template_message(text)
+def _cached_template(text: str, id_tokens: bool) -> str:
+    return template_message(text, id_tokens=id_tokens)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,29 +187,39 @@ def _is_synthetic(exc: ExceptionValue) -> bool:
 
 
 def exception_components(
-    leaves: Sequence[Leaf], platform: str, rules: InAppRules | None
+    leaves: Sequence[Leaf],
+    platform: str,
+    rules: InAppRules | None,
+    *,
+    options: GroupingOptions = V1,
 ) -> list[str]:
-    app_frames = [innermost_in_app(leaf.frames, platform, rules) for leaf in leaves]
+    indexes = [
+        innermost_app_index(leaf.frames, platform, rules, options=options) for leaf in leaves
+    ]
     # A cause raised wholly inside a library (a Java chain's root cause) is told
     # apart by its type; its library frames would only split the issue by version.
-    use_fallback = all(frame is None for frame in app_frames)
+    use_fallback = all(index is None for index in indexes)
     has_stack = any(leaf.frames for leaf in leaves)
+    # With no app frame at all, the runtime's frames say little ("connect ECONNREFUSED"
+    # and "connect ETIMEDOUT" share them): the message joins them, if this version says so.
+    with_message = not has_stack or (use_fallback and options.message_without_app_frame)
     out: list[str] = []
     seen: set[tuple[str, ...]] = set()
-    for leaf, frame in zip(leaves, app_frames, strict=True):
+    for leaf, index in zip(leaves, indexes, strict=True):
         exc = leaf.exc
         synthetic = _is_synthetic(exc)
+        message = f"message:{message_template(exc.value or '', options=options)}"
         if synthetic:
             # A captured message dressed as an exception: its type says nothing.
-            parts = [f"message:{message_template(exc.value or '')}"]
+            parts = [message]
         else:
-            parts = [f"type:{normalize_module(exc.type or '')}"]
-        if frame is not None:
-            parts.extend(app_frame_components(frame))
+            parts = [f"type:{normalize_module(exc.type or '', options=options)}"]
+        if index is not None:
+            parts.extend(_app_components(leaf.frames, index, platform, rules, options))
         elif use_fallback and leaf.frames:
-            parts.extend(fallback_components(leaf.frames))
-        elif not has_stack and not synthetic:
-            parts.append(f"message:{message_template(exc.value or '')}")
+            parts.extend(fallback_components(leaf.frames, platform=platform, options=options))
+        if index is None and with_message and not synthetic:
+            parts.append(message)
         key = tuple(parts)
         if key not in seen:  # a group of N equal failures is one bug, whatever N is
             seen.add(key)
@@ -304,30 +237,37 @@ def pick_thread(threads: Sequence[Thread]) -> Thread | None:
     return threads[0] if len(threads) == 1 and threads[0].frames else None
 
 
-def message_components(event: Event) -> list[str]:
+def message_components(event: Event, *, options: GroupingOptions = V1) -> list[str]:
     text = event.message_template or event.message
     if not text:
         return []
-    out = [f"message:{message_template(text)}"]
+    out = [f"message:{message_template(text, options=options)}"]
     if event.logger:
         out.append(f"logger:{event.logger}")
     return out
 
 
-def default_components(event: Event, leaves: Sequence[Leaf], rules: InAppRules | None) -> list[str]:
+def default_components(
+    event: Event,
+    leaves: Sequence[Leaf],
+    rules: InAppRules | None,
+    *,
+    options: GroupingOptions = V1,
+) -> list[str]:
+    platform = event.platform
     if leaves:
-        return exception_components(leaves, event.platform, rules)
+        return exception_components(leaves, platform, rules, options=options)
     crashed = next((t for t in event.threads if t.crashed and t.frames), None)
     if crashed is not None:
-        return stack_components(crashed.frames, event.platform, rules)
+        return stack_components(crashed.frames, platform, rules, options=options)
     # A message's attached stack is where it was logged from: a shared logging
     # helper would fold every message into one issue, so the text comes first.
-    components = message_components(event)
+    components = message_components(event, options=options)
     if components:
         return components
     thread = pick_thread(event.threads)
     if thread is not None:
-        return stack_components(thread.frames, event.platform, rules)
+        return stack_components(thread.frames, platform, rules, options=options)
     if event.transaction:
         return [f"transaction:{event.transaction}"]
     return ["unlabeled"]

@@ -33,12 +33,26 @@ _ALTERNATIVES = (
     r"(?P<int>(?<!\.)-?\d+(?:[.,]\d+)*"
     r"(?=(?:[kKmMgGtT]?[bB]|ms|us|µs|ns|s|m|h|d|px|x)?(?![A-Za-z0-9]))(?!\.\d))",
 )
-_TOKEN_RE = re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(_ALTERNATIVES) + ")")
+# Letters and digits mixed, 8 to 64 characters, with at least two switches between
+# them ("V2H", "3K5"): ULIDs, "cus_NffrFeUfNV2Hib", "api-7d9f8b6c4-x2x9z". Words with
+# one number in them ("HTTP2_PROTOCOL_ERROR", "address2", "utf8") stay words.
+_ID = (
+    r"(?P<id>(?=[\w-]{0,56}?(?:[A-Za-z][0-9]+[A-Za-z]|[0-9][A-Za-z]+[0-9]))"
+    r"[A-Za-z0-9][\w-]{7,63}(?![\w-]))"
+)
+# The id alternative goes before the plain numbers, after everything more specific.
+_WITH_IDS = (*_ALTERNATIVES[:-1], _ID, _ALTERNATIVES[-1])
+_TOKEN_RE = {
+    ids: re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(alternatives) + ")")
+    for ids, alternatives in ((False, _ALTERNATIVES), (True, _WITH_IDS))
+}
 # Text without any of these has nothing to replace; most log templates are such text.
 _TRIGGER_RE = re.compile(r"[0-9@/\\'\"]|::")
 
 _URL_RE = re.compile(r"([^:]+://)([^/?#]*)([^?#]*)(.*)", re.DOTALL)
-_URL_SEGMENT_RE = re.compile(rf"(?<=/)(?:\d+|{_UUID}|(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{{8,}})(?=/|$)")
+_SEGMENT = rf"\d+|{_UUID}|(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{{8,}}"
+_URL_SEGMENT_RE = re.compile(rf"(?<=/)(?:{_SEGMENT})(?=/|$)")
+_URL_ID_SEGMENT_RE = re.compile(rf"(?<=/)(?:{_SEGMENT}|{_ID})(?=/|$)")
 _IP_HOST_RE = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?|\[[0-9a-fA-F:.]+\](?::\d+)?")
 
 _PLACEHOLDERS = {
@@ -50,24 +64,27 @@ _PLACEHOLDERS = {
     "path": "<path>",
     "quoted": "<quoted>",
     "int": "<int>",
+    "id": "<id>",
 }
 
 
 def _segment(match: re.Match[str]) -> str:
     text = match.group()
+    if match.lastgroup == "id":
+        return "<id>"
     if text.isdigit():
         return "<int>"
     return "<uuid>" if len(text) == 36 else "<hex>"
 
 
-def _url(url: str) -> str:
+def _url(url: str, ids: bool) -> str:
     match = _URL_RE.fullmatch(url)
     if match is None:  # pragma: no cover - the token pattern guarantees "://"
         return url
     scheme, host, path, rest = match.groups()
     if _IP_HOST_RE.fullmatch(host):
         host = "<ip>"
-    path = _URL_SEGMENT_RE.sub(_segment, path)
+    path = (_URL_ID_SEGMENT_RE if ids else _URL_SEGMENT_RE).sub(_segment, path)
     if rest:
         rest = "?<query>" if rest[0] == "?" else "#<fragment>"
     return f"{scheme}{host}{path}{rest}"
@@ -76,12 +93,19 @@ def _url(url: str) -> str:
 def _replace(match: re.Match[str]) -> str:
     kind = match.lastgroup
     if kind == "url":
-        return _url(match.group())
+        return _url(match.group(), ids=False)
     return _PLACEHOLDERS[kind or "int"]
 
 
-def template_message(text: str) -> str:
-    """``"user 42 not found at 10.0.0.1"`` → ``"user <int> not found at <ip>"``."""
+def _replace_with_ids(match: re.Match[str]) -> str:
+    if match.lastgroup == "url":
+        return _url(match.group(), ids=True)
+    return _replace(match)
+
+
+def template_message(text: str, *, id_tokens: bool = False) -> str:
+    """``"user 42 not found at 10.0.0.1"`` → ``"user <int> not found at <ip>"``; with
+    ``id_tokens``, random-looking letter-digit ids become ``<id>`` too."""
     if _TRIGGER_RE.search(text) is None:
         return text
-    return _TOKEN_RE.sub(_replace, text)
+    return _TOKEN_RE[id_tokens].sub(_replace_with_ids if id_tokens else _replace, text)
