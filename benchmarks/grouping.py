@@ -15,50 +15,17 @@ differ.  Deterministic: the corpus is generated the same way on every run.
 
 from __future__ import annotations
 
-import hashlib
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from faultbox.digest.grouping import DEFAULT_VERSION, GROUPING_VERSIONS, compute_grouping  # noqa: E402
 from faultbox.digest.grouping.quality import Scores, over_merges, over_splits, score  # noqa: E402
-from faultbox.model import Event, Grouping  # noqa: E402
+from faultbox.model import Grouping  # noqa: E402
 from tests.grouping_corpus import events as corpus_events  # noqa: E402
+from tests.grouping_corpus.baselines import BASELINES  # noqa: E402
 
 WORST = 5
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha1("\n".join(parts).encode()).hexdigest()
-
-
-def _main_type(event: Event) -> str:
-    return event.exceptions[-1].type or "" if event.exceptions else ""
-
-
-def by_type(event: Event) -> str:
-    """Trivial baseline: the (last) exception's type; messages all share one group."""
-    return _digest(_main_type(event))
-
-
-def by_type_and_message(event: Event) -> str:
-    """Trivial baseline: exact type and message, as a naive log aggregator would."""
-    value = event.exceptions[-1].value or "" if event.exceptions else ""
-    return _digest(_main_type(event), value or event.message or "")
-
-
-def by_whole_stack(event: Event) -> str:
-    """Type and every in-app frame with its line number: trackers that hash the stack."""
-    parts: list[str] = []
-    for exc in event.exceptions:
-        parts.append(exc.type or "")
-        for frame in exc.frames:
-            if frame.in_app is not False:
-                parts.append(f"{frame.abs_path or frame.filename}:{frame.function}:{frame.lineno}")
-    if not event.exceptions:
-        parts.append(event.message or "")
-    return _digest(*parts)
 
 
 def report(name: str, labels: list[str], groups: list[str]) -> Scores:
@@ -66,7 +33,7 @@ def report(name: str, labels: list[str], groups: list[str]) -> Scores:
     pf1 = Scores.f1(s.pairwise_precision, s.pairwise_recall)
     bf1 = Scores.f1(s.bcubed_precision, s.bcubed_recall)
     print(
-        f"{name:<18} {len(labels):6d} {len(set(labels)):5d} {len(set(groups)):5d}   "
+        f"{name:<22} {len(labels):6d} {len(set(labels)):5d} {len(set(groups)):5d}   "
         f"{s.pairwise_precision:.3f} {s.pairwise_recall:.3f} {pf1:.3f}   "
         f"{s.bcubed_precision:.3f} {s.bcubed_recall:.3f} {bf1:.3f}"
     )
@@ -78,17 +45,17 @@ def _differing(groupings: list[Grouping]) -> list[list[str]]:
     return [[c for c in g.components if c not in common] for g in groupings]
 
 
-def explain(labels: list[str], groupings: list[Grouping]) -> None:
+def explain(version: str, labels: list[str], groupings: list[Grouping]) -> None:
     hashes = [g.hash for g in groupings]
     first = {g.hash: g for g in reversed(groupings)}
     splits = over_splits(labels, hashes)
-    print(f"\nworst over-splits ({len(splits)} bugs in more than one issue):")
+    print(f"\n{version}: worst over-splits ({len(splits)} bugs in more than one issue):")
     for label, issues in splits[:WORST]:
         print(f"  {label}: {len(issues)} issues; differing components:")
         for parts in _differing([first[h] for h in issues]):
             print(f"    - {' | '.join(parts) or '(none)'}")
     merges = over_merges(labels, hashes)
-    print(f"\nworst over-merges ({len(merges)} issues holding more than one bug):")
+    print(f"{version}: worst over-merges ({len(merges)} issues holding more than one bug):")
     for issue, bugs in merges[:WORST]:
         print(f"  {', '.join(bugs)}: {' | '.join(first[issue].components)}")
 
@@ -98,24 +65,21 @@ def main() -> None:
     labels = [label for label, _ in labeled]
     evs = [event for _, event in labeled]
     print(
-        f"{'grouping':<18} {'events':>6} {'bugs':>5} {'issues':>5}   "
+        f"{'grouping':<22} {'events':>6} {'bugs':>5} {'issues':>5}   "
         f"{'pairwise P/R/F1':<17}   B-cubed P/R/F1"
     )
+    groupings: dict[str, list[Grouping]] = {}
     for version in GROUPING_VERSIONS:
         mark = " (default)" if version == DEFAULT_VERSION else ""
-        report(
-            f"faultbox {version}{mark}",
-            labels,
-            [compute_grouping(e, version=version).hash for e in evs],
-        )
-    baselines: dict[str, Callable[[Event], str]] = {
-        "type": by_type,
-        "type+message": by_type_and_message,
-        "whole stack+lines": by_whole_stack,
-    }
-    for name, fn in baselines.items():
+        # Each version parses text traces its own way: normalize for it.
+        parsed = [event for _, event in corpus_events(version)]
+        groupings[version] = [compute_grouping(e, version=version) for e in parsed]
+        report(f"faultbox {version}{mark}", labels, [g.hash for g in groupings[version]])
+    for name, fn in BASELINES.items():
         report(name, labels, [fn(e) for e in evs])
-    explain(labels, [compute_grouping(e) for e in evs])
+    # The default version's mistakes first, then the older versions' for contrast.
+    for version in sorted(groupings, key=lambda v: v != DEFAULT_VERSION):
+        explain(version, labels, groupings[version])
 
 
 if __name__ == "__main__":

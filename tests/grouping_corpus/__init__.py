@@ -22,11 +22,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from faultbox.digest.grouping.options import OPTIONS
 from faultbox.digest.native_event import native_to_event
 from faultbox.digest.normalize import normalize_sentry
 from faultbox.model import Event
 from faultbox.queue.base import IngestMeta
-from tests.grouping_corpus import javascript, jvm, other, python_bugs
+from tests.grouping_corpus import javascript, jvm, later, other, python_bugs
 from tests.grouping_corpus.native import Labeled
 
 __all__ = ["HARD_NEGATIVES", "Labeled", "corpus", "events"]
@@ -66,11 +67,13 @@ def corpus() -> list[Labeled]:
         *javascript.browser_events(),
         *jvm.events(),
         *other.events(),
+        *later.events(),
     ]
 
 
-def to_event(kind: str, payload: dict[str, Any], index: int) -> Event:
-    """Normalize one corpus payload as the digest does."""
+def to_event(kind: str, payload: dict[str, Any], index: int, version: str | None = None) -> Event:
+    """Normalize one corpus payload as the digest does; text traces are parsed for the
+    grouping ``version`` (by default the current one)."""
     common: dict[str, Any] = {
         "project_id": 1,
         "event_id": f"{index:032x}",
@@ -78,12 +81,13 @@ def to_event(kind: str, payload: dict[str, Any], index: int) -> Event:
         "meta": IngestMeta(),
     }
     if kind == "native":
-        return native_to_event(payload, **common)
+        return native_to_event(payload, options=OPTIONS[version] if version else None, **common)
     return normalize_sentry(payload, **common)
 
 
-def events() -> list[tuple[str, Event]]:
+def events(version: str | None = None) -> list[tuple[str, Event]]:
     """The corpus as (label, normalized event) pairs."""
     return [
-        (label, to_event(kind, payload, i)) for i, (label, kind, payload) in enumerate(corpus())
+        (label, to_event(kind, payload, i, version))
+        for i, (label, kind, payload) in enumerate(corpus())
     ]

@@ -19,7 +19,7 @@ from sentry_sdk.envelope import Envelope
 from sentry_sdk.integrations.threading import ThreadingIntegration
 from sentry_sdk.transport import Transport
 
-from tests.grouping_corpus.python_bugs import Call, calls
+from tests.grouping_corpus.python_bugs import Call, calls, later_calls
 from tests.grouping_corpus.release import RELEASES, Release, deployed
 
 DSN = "http://0123456789abcdef0123456789abcdef@127.0.0.1:9/1"
@@ -69,7 +69,7 @@ def _release_events(release: Release, index: int, transport: _Keep) -> list[tupl
             project_root=release.root if release.sdk_project_root else None,
             integrations=[ThreadingIntegration(propagate_scope=True)],
         )
-        for call in calls(index):
+        for call in calls(index) + later_calls(index):
             before = len(transport.events)
             with sentry_sdk.new_scope():
                 _run(call)

@@ -363,6 +363,47 @@ def calls(i: int) -> list[Call]:
     ]
 
 
+def later_calls(i: int) -> list[Call]:
+    """Bugs written after grouping v2 was settled, to check it on patterns it was not
+    tuned on: recursion, an ExceptionGroup from a TaskGroup, pydantic, decoding."""
+    return [
+        Call("py.catalog.category-cycle", "web.get_category", ({"slug": ("loop-a", "loop-b")[i]},)),
+        Call(
+            "py.catalog.category-cycle", "cli.rebuild_menu", (["boots", ("loop-b", "loop-a")[i]],)
+        ),
+        Call("py.catalog.upload-encoding", "web.post_upload", (b"sku,qty\nSKU-\xe91,2\n",)),
+        Call(
+            "py.catalog.upload-encoding",
+            "cli.import_upload",
+            (("name\nCaf\xe9 " + "x" * (5 + i * 40)).encode("latin-1"),),
+        ),
+        Call(
+            "py.catalog.order-invalid",
+            "web.post_order_v2",
+            ({"sku": "SKU-1", "qty": ("two", 1.5)[i]},),
+        ),
+        Call(
+            "py.catalog.order-invalid", "cli.import_orders", ([{"sku": "A", "qty": 1}, {"qty": 3}],)
+        ),
+        Call("py.catalog.refund-invalid", "web.post_refund_v2", ({"order_id": "x", "amount": 5},)),
+        Call("py.catalog.refund-invalid", "web.post_refund_v2", ({"order_id": (7, 8)[i]},)),
+        Call("py.catalog.average-empty", "web.get_stats", ({"totals": ""},)),
+        Call("py.catalog.average-empty", "cli.monthly_stats", ([[12.5, 3.0], []],)),
+        Call(
+            "py.worker.stock-group",
+            "worker.stock_report",
+            ((["SKU-1001", "SKU-9"], ["SKU-7"])[i],),
+            via="dispatch_async",
+        ),
+        Call(
+            "py.worker.stock-group",
+            "worker.stock_report",
+            (["SKU-7", "SKU-8", "SKU-1001"],),
+            via="dispatch_async",
+        ),
+    ]
+
+
 HARD_NEGATIVES = (
     (
         "py.orders.missing-order",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from shop import auth, inventory, jobs, orders, payments, reports
+from shop import auth, catalog, inventory, jobs, orders, payments, reports
 
 
 def export_orders(ids: str) -> int:
@@ -58,3 +58,19 @@ def sweep_cancellations(pending: list[tuple[int, str]]) -> list[str]:
 
 def check_tokens(tokens: list[str]) -> list[str]:
     return [auth.current_customer(token) for token in tokens]
+
+
+def rebuild_menu(slugs: list[str]) -> list[str]:
+    return [catalog.breadcrumbs(slug) for slug in slugs]
+
+
+def import_upload(data: bytes) -> int:
+    return len(catalog.read_upload(data))
+
+
+def import_orders(rows: list[dict[str, object]]) -> int:
+    return len([catalog.parse_order(row) for row in rows])
+
+
+def monthly_stats(months: list[list[float]]) -> list[float]:
+    return [catalog.average_order(totals) for totals in months]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shop import auth, inventory, jobs, orders, payments, reports
+from shop import auth, catalog, inventory, jobs, orders, payments, reports
 
 
 def get_order(params: dict[str, str]) -> dict[str, Any]:
@@ -61,3 +61,24 @@ def post_thumbnail(body: dict[str, str]) -> tuple[int, int]:
 
 def post_webhook(body: dict[str, str], ip: str) -> bool:
     return payments.handle_webhook(body["id"], body["raw"].encode(), body["sig"], ip)
+
+
+def get_category(params: dict[str, str]) -> str:
+    return catalog.breadcrumbs(params["slug"])
+
+
+def post_upload(body: bytes) -> int:
+    return len(catalog.read_upload(body))
+
+
+def post_order_v2(body: dict[str, object]) -> str:
+    return catalog.parse_order(body).sku
+
+
+def post_refund_v2(body: dict[str, object]) -> float:
+    return catalog.parse_refund(body).amount
+
+
+def get_stats(params: dict[str, str]) -> float:
+    totals = [float(t) for t in params.get("totals", "").split(",") if t]
+    return catalog.average_order(totals)

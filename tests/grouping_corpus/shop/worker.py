@@ -48,3 +48,17 @@ async def reconcile(order_ids: list[int]) -> int:
         db.order_row(order_id)
         checked += 1
     return checked
+
+
+STOCK = {"SKU-1001": 5, "SKU-2002": 1}
+
+
+async def stock_of(sku: str) -> int:
+    await asyncio.sleep(0)
+    return STOCK[sku]
+
+
+async def stock_report(skus: list[str]) -> dict[str, int]:
+    async with asyncio.TaskGroup() as group:
+        tasks = {sku: group.create_task(stock_of(sku)) for sku in skus}
+    return {sku: task.result() for sku, task in tasks.items()}
