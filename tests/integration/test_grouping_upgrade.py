@@ -133,3 +133,43 @@ def test_no_transition_when_disabled(
     assert _project(engine) == (NEXT, None, None)
     ids = _issue_of(engine)
     assert ids[f"{1:032x}"] != ids[f"{2:032x}"]
+
+
+JACKSON = """\
+com.fasterxml.jackson.databind.exc.MismatchedInputException: Cannot deserialize value \
+of type `java.math.BigDecimal` from String "abc"
+ at [Source: (String)"{\\"amount\\":\\"abc\\"}"; line: 1, column: 11] \
+(through reference chain: com.shop.api.OrderRequest["amount"])
+\tat com.fasterxml.jackson.databind.exc.MismatchedInputException.from(\
+MismatchedInputException.java:59)
+\tat com.shop.api.OrderController.create(OrderController.java:42)
+"""
+
+
+def _native(n: int) -> NewMessage:
+    body = orjson.dumps(
+        {
+            "message": "Cannot deserialize value",
+            "errorType": "MismatchedInputException",
+            "stackTrace": JACKSON,
+            "serviceName": "orders",
+        }
+    )
+    return NewMessage(1, Kind.NATIVE_ERROR, f"{n:032x}", time.time(), body, IngestMeta())
+
+
+def test_text_traces_are_reparsed_for_the_old_version(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """v2 parses Jackson's ' at [Source: ...]' line as message, v1 as a frame: the old
+    hash must come from v1's parse, or the event would miss its v1 issue."""
+    seed(engine, "http://127.0.0.1:8000")
+    inbox = SqliteInbox(tmp_path / "queue.sqlite3", max_depth=1000)
+    latest = grouping.DEFAULT_VERSION
+    monkeypatch.setattr(grouping, "DEFAULT_VERSION", "v1")
+    _digest(DigestWorker(engine, inbox, batch_size=50, max_attempts=3), inbox, [_native(1)])
+    monkeypatch.setattr(grouping, "DEFAULT_VERSION", latest)
+    _digest(DigestWorker(engine, inbox, batch_size=50, max_attempts=3), inbox, [_native(2)])
+    assert _project(engine)[:2] == (latest, "v1")
+    ids = _issue_of(engine)
+    assert ids[f"{1:032x}"] == ids[f"{2:032x}"]

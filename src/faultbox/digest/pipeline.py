@@ -10,15 +10,17 @@ from typing import Any
 
 import orjson
 
+from faultbox.digest import grouping
 from faultbox.digest.enrich import enrich_event
 from faultbox.digest.grouping import GroupingDecision, group_event
 from faultbox.digest.grouping.in_app import InAppRules
+from faultbox.digest.grouping.options import OPTIONS
 from faultbox.digest.grouping.rules import FingerprintRule
 from faultbox.digest.native_event import native_to_event
 from faultbox.digest.normalize import NormalizeError, normalize_sentry
 from faultbox.digest.scrub import scrub_event
 from faultbox.digest.trim import trim_depth
-from faultbox.model import event_to_dict
+from faultbox.model import Event, event_to_dict
 from faultbox.queue.base import InboxMessage, Kind
 from faultbox.scrub_config import ScrubConfig
 from faultbox.store.batch import ProcessedEvent
@@ -49,16 +51,22 @@ def _load_object(raw: bytes) -> dict[str, object]:
     return data
 
 
-def process_event(message: InboxMessage, config: ProjectConfig) -> ProcessedEvent:
-    payload = _load_object(message.payload)
+def _prepare(
+    message: InboxMessage,
+    payload: dict[str, object],
+    config: ProjectConfig,
+    version: str | None,
+) -> Event:
     try:
         if message.kind == Kind.NATIVE_ERROR:
+            # Text traces are parsed into frames as the grouping version expects them.
             event = native_to_event(
                 payload,
                 project_id=message.project_id,
                 event_id=message.event_id,
                 received_at=message.received_at,
                 meta=message.meta,
+                options=OPTIONS[version or grouping.DEFAULT_VERSION],
             )
         else:
             event = normalize_sentry(
@@ -70,13 +78,26 @@ def process_event(message: InboxMessage, config: ProjectConfig) -> ProcessedEven
             )
     except NormalizeError as exc:
         raise PoisonMessage(f"cannot normalize event: {exc}") from None
-    event = scrub_event(enrich_event(event), config.scrub)
+    return scrub_event(enrich_event(event), config.scrub)
+
+
+def process_event(message: InboxMessage, config: ProjectConfig) -> ProcessedEvent:
+    payload = _load_object(message.payload)
+    event = _prepare(message, payload, config, config.grouping_version)
+    secondary = config.secondary_grouping_version
+    # During a transition the old hash must come from the old parse of a text trace.
+    old_event = (
+        _prepare(message, payload, config, secondary)
+        if secondary and message.kind == Kind.NATIVE_ERROR
+        else None
+    )
     decision = group_event(
         event,
         fingerprint_rules=config.fingerprint_rules,
         in_app_rules=config.in_app_rules,
         version=config.grouping_version,
-        secondary_version=config.secondary_grouping_version,
+        secondary_version=secondary,
+        secondary_event=old_event,
     )
     data = event_to_dict(event)
     data["grouping"] = _decision_record(decision)

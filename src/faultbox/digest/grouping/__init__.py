@@ -117,6 +117,10 @@ def compute_grouping(
     return GROUPING_VERSIONS[version or DEFAULT_VERSION](event, in_app_rules)
 
 
+def _with_rule(event: Event, rule: FingerprintRule | None) -> Event:
+    return event if rule is None else replace(event, fingerprint=fingerprint_for(event, rule))
+
+
 @dataclass(frozen=True, slots=True)
 class GroupingDecision:
     grouping: Grouping
@@ -133,15 +137,19 @@ def group_event(
     in_app_rules: InAppRules | None = None,
     version: str | None = None,
     secondary_version: str | None = None,
+    secondary_event: Event | None = None,
 ) -> GroupingDecision:
     """Group with the project's fingerprint rules first: a matching server-side rule
-    wins over the client's fingerprint (as in Sentry)."""
+    wins over the client's fingerprint (as in Sentry).  ``secondary_event`` is the
+    event as the secondary version normalized it, when that differs (text traces)."""
     rule = first_match(event, fingerprint_rules) if fingerprint_rules else None
-    if rule is not None:
-        event = replace(event, fingerprint=fingerprint_for(event, rule))
-    grouping = compute_grouping(event, in_app_rules=in_app_rules, version=version)
+    grouping = compute_grouping(_with_rule(event, rule), in_app_rules=in_app_rules, version=version)
     secondary = None
     if secondary_version is not None and secondary_version != grouping.version:
-        old = compute_grouping(event, in_app_rules=in_app_rules, version=secondary_version)
+        old_event = secondary_event or event
+        old_rule = first_match(old_event, fingerprint_rules) if fingerprint_rules else None
+        old = compute_grouping(
+            _with_rule(old_event, old_rule), in_app_rules=in_app_rules, version=secondary_version
+        )
         secondary = old if old.hash != grouping.hash else None
     return GroupingDecision(grouping, rule, secondary)
