@@ -11,15 +11,17 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "faultbox"
 ALLOWED: dict[str, set[str]] = {
     "ingest": {"queue", "store"},
     "queue": set(),
-    "digest": {"queue", "store", "alerts"},
+    "digest": {"queue", "store", "alerts", "lifecycle"},
+    # Issue workflow rules and the services applying them (write through store).
+    "lifecycle": {"store"},
     "store": set(),
-    "query": {"store"},
+    "query": {"store", "lifecycle"},
     "accounts": set(),
     # The API previews regrouping with the digest's own grouping code (no second copy).
-    "api": {"query", "store", "accounts", "digest"},
-    "cli": {"query", "store", "accounts", "queue", "digest", "ingest", "app"},
+    "api": {"query", "store", "accounts", "digest", "lifecycle"},
+    "cli": {"query", "store", "accounts", "queue", "digest", "ingest", "app", "lifecycle"},
 }
-ALWAYS = {"model", "config", "runtime", "scrub_config", "__init__"}
+ALWAYS = {"model", "config", "runtime", "scrub_config", "clock", "__init__"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -25,13 +25,6 @@ class Level(StrEnum):
 LEVEL_ORDER: dict[Level, int] = {lvl: i for i, lvl in enumerate(Level)}
 
 
-class IssueStatus(StrEnum):
-    # The full lifecycle arrives with the lifecycle issue; the core needs these.
-    UNRESOLVED = "unresolved"
-    RESOLVED = "resolved"
-    IGNORED = "ignored"
-
-
 @dataclass(frozen=True, slots=True)
 class Frame:
     filename: str | None = None

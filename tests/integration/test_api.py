@@ -239,7 +239,7 @@ def test_issue_list_filters(live_server: LiveServer) -> None:
     assert names(server, ids) == ["A", "E", "D", "C", "B"]
     issue_a = next(i for i in server.issues() if i["id"] == ids["A"])
     assert (issue_a["count"], issue_a["user_count"], issue_a["level"]) == (3, 3, "error")
-    assert issue_a["short_id"].startswith("ERR-") and issue_a["status"] == "unresolved"
+    assert issue_a["short_id"].startswith("ERR-") and issue_a["status"] == "detected"
 
     assert names(server, ids, level="warning") == ["B"]
     assert names(server, ids, level="error") == ["A", "D"]

@@ -182,6 +182,41 @@ def test_projects_that_existed_before_grouping_versions_keep_v1(tmp_path: Path) 
     engine.dispose()
 
 
+def test_upgrading_keeps_every_issue_and_event(tmp_path: Path) -> None:
+    """SQLite rebuilds a table to add a constraint; with foreign keys on, dropping the
+    old table would cascade into events. Data written at 0004 must survive."""
+    engine = open_engine(f"sqlite:///{tmp_path / 'data.sqlite3'}")
+    migrate.upgrade(engine, "0004")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO teams (slug, name, created_at) VALUES ('t', 't', 0)"))
+        conn.execute(
+            text(
+                "INSERT INTO projects (team_id, slug, name, issue_counter, created_at)"
+                " VALUES (1, 'p', 'p', 1, 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO issues (project_id, short_id, title, level, status, first_seen,"
+                " last_seen, times_seen, users_seen, grouping_version)"
+                " VALUES (1, 1, 'boom', 'error', 'unresolved', 0, 0, 1, 0, 'v1')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at,"
+                " level, title, grouping_hash, payload) VALUES"
+                " (1, 'e1', 1, 0, 0, 'error', 'boom', 'h', x'00')"
+            )
+        )
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(events)).scalar_one() == 1
+        assert conn.execute(select(issues.c.status)).scalar_one() == "detected"
+    assert migrate.pending_changes(engine) == []
+    engine.dispose()
+
+
 # -- store_batch -------------------------------------------------------------------
 
 

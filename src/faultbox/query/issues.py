@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, exists, or_, select
 
+from faultbox.lifecycle.status import OPEN, Status
 from faultbox.query.cursor import decode_cursor, encode_cursor
 from faultbox.query.timefmt import iso
 from faultbox.store.schema import issue_hourly, issue_redirects, issue_tags, issues, projects
@@ -18,7 +19,8 @@ SORTS = {
     "times_seen": issues.c.times_seen,
     "users": issues.c.users_seen,
 }
-STATUSES = ("unresolved", "resolved", "ignored")
+# Every lifecycle status, plus "unresolved": any open one (as in Sentry's is:unresolved).
+STATUSES = ("unresolved", *(s.value for s in Status))
 LEVELS = ("debug", "info", "warning", "error", "fatal")
 
 
@@ -51,7 +53,9 @@ def list_issues(
 ) -> tuple[list[dict[str, Any]], str | None]:
     column = SORTS[sort]
     query = _issue_select().where(issues.c.project_id == project_id)
-    if filters.status:
+    if filters.status == "unresolved":
+        query = query.where(issues.c.status.in_(sorted(OPEN)))
+    elif filters.status:
         query = query.where(issues.c.status == filters.status)
     if filters.level:
         query = query.where(issues.c.level == filters.level)

@@ -162,7 +162,7 @@ def _resolve_issues(
                     title=p.grouping.title[:512],
                     culprit=p.grouping.culprit and p.grouping.culprit[:512],
                     level=p.event.level.value,
-                    status="unresolved",
+                    status="detected",
                     platform=p.event.platform[:64],
                     first_seen=p.event.timestamp,
                     last_seen=p.event.timestamp,

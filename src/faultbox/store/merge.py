@@ -251,7 +251,7 @@ def _new_issue_from(conn: Connection, source: Any, moved: list[Any]) -> int:
                 title=newest.title,
                 culprit=_culprit(newest.payload) or source.culprit,
                 level=newest.level,
-                status="unresolved",
+                status="detected",
                 platform=source.platform,
                 first_seen=oldest.timestamp,
                 last_seen=newest.timestamp,

@@ -9,8 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
+from faultbox.store.db import is_sqlite
 from faultbox.store.schema import metadata
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -24,9 +25,30 @@ def _config() -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     cfg = _config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    with engine.connect() as conn:
+        sqlite = is_sqlite(engine)
+        if sqlite:
+            # SQLite adds a constraint by rebuilding the table (Alembic's batch mode):
+            # with foreign keys enforced, dropping the old table would cascade-delete
+            # every row that refers to it. The pragma only works outside a transaction.
+            _pragma(conn, "foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+                    if broken is not None:
+                        raise RuntimeError(f"migration left a dangling reference: {broken}")
+        finally:
+            if sqlite:
+                _pragma(conn, "foreign_keys=ON")
+
+
+def _pragma(conn: Connection, setting: str) -> None:
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.execute(f"PRAGMA {setting}")
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -74,6 +74,7 @@ projects = Table(
     Column("scrub_config", Text, nullable=True),  # JSON; NULL means the defaults
     Column("fingerprint_rules", Text, nullable=True),  # rule text; NULL means none
     Column("in_app_rules", Text, nullable=True),  # JSON {include, exclude}; NULL means none
+    Column("severity_rules", Text, nullable=True),  # rule text; NULL means the defaults
     # The grouping algorithm new events are hashed with (NULL: nothing grouped yet), and
     # the one it replaced, still consulted until the transition ends so that an
     # upgrade never splits an existing issue.
@@ -115,7 +116,7 @@ issues = Table(
     Column("title", String(512), nullable=False),
     Column("culprit", String(512), nullable=True),
     Column("level", String(16), nullable=False),
-    Column("status", String(32), nullable=False, default="unresolved"),
+    Column("status", String(32), nullable=False, default="detected"),
     Column("platform", String(64), nullable=True),
     Column("first_seen", Float, nullable=False),
     Column("last_seen", Float, nullable=False),
@@ -124,6 +125,28 @@ issues = Table(
     Column("first_release", String(250), nullable=True),
     Column("last_release", String(250), nullable=True),
     Column("grouping_version", String(16), nullable=False),
+    # -- lifecycle (lifecycle/): who works on it, how urgent, what was learned
+    Column("status_changed_at", Float, nullable=True),
+    Column("severity", String(2), nullable=True),  # P0..P3
+    Column("severity_reason", String(300), nullable=True),  # the rule or "set by hand"
+    Column("taxonomy", String(16), nullable=True),  # runtime, logic, integration, ...
+    Column("taxonomy_reason", String(300), nullable=True),
+    Column("assignee_id", ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("acknowledged_at", Float, nullable=True),  # first human action on it
+    Column("resolved_at", Float, nullable=True),
+    Column("resolved_in_release", String(250), nullable=True),
+    Column("resolve_in_next_release", Boolean, nullable=False, default=False),
+    Column("regressed_at", Float, nullable=True),
+    Column("is_regression", Boolean, nullable=False, default=False),
+    Column("ignore_until", Float, nullable=True),  # epoch seconds
+    Column("ignore_until_count", BigInteger, nullable=True),  # times_seen to reach
+    Column("ignore_until_users", BigInteger, nullable=True),  # users_seen to reach
+    Column("symptoms", Text, nullable=True),
+    Column("diagnosis", Text, nullable=True),
+    Column("resolution", Text, nullable=True),
+    Column("prevention", Text, nullable=True),
+    Column("references", Text, nullable=True),
+    Column("runbook", Text, nullable=True),
     UniqueConstraint("project_id", "short_id"),
     Index(None, "project_id", "last_seen"),
     Index(None, "project_id", "first_seen"),
@@ -202,6 +225,79 @@ events = Table(
     UniqueConstraint("project_id", "event_id"),
     Index(None, "issue_id", "timestamp"),
     Index(None, "project_id", "timestamp"),
+)
+
+# Every change to an issue: who (NULL: the system), what, when, old -> new.
+issue_activity = Table(
+    "issue_activity",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("issue_id", ForeignKey("issues.id", ondelete="CASCADE"), nullable=False),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("kind", String(32), nullable=False),  # created, status, severity, regression, ...
+    Column("field", String(64), nullable=True),
+    Column("old_value", Text, nullable=True),
+    Column("new_value", Text, nullable=True),
+    Column("note", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Index(None, "issue_id", "created_at"),
+    Index(None, "project_id", "kind", "created_at"),
+)
+
+issue_comments = Table(
+    "issue_comments",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("issue_id", ForeignKey("issues.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("user_id", ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("body", Text, nullable=False),  # Markdown
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# Known error patterns (PAT-<number>): a shared diagnosis and prevention for many issues.
+patterns = Table(
+    "patterns",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("team_id", ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("number", Integer, nullable=False, unique=True),
+    Column("title", String(300), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("prevention", Text, nullable=True),
+    Column("code_example", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+pattern_issues = Table(
+    "pattern_issues",
+    metadata,
+    Column("pattern_id", ForeignKey("patterns.id", ondelete="CASCADE"), primary_key=True),
+    Column("issue_id", ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+releases = Table(
+    "releases",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("version", String(250), nullable=False),
+    Column("commit", String(64), nullable=True),
+    Column("url", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("project_id", "version"),
+)
+
+deploys = Table(
+    "deploys",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("release_id", ForeignKey("releases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("environment", String(64), nullable=False),
+    Column("deployed_at", Float, nullable=False),
+    Column("created_at", Float, nullable=False),
 )
 
 user_reports = Table(
