@@ -44,6 +44,8 @@ class BatchResult:
     stored: int = 0
     duplicates: int = 0
     new_issue_ids: list[int] = field(default_factory=list)
+    # The stored (not duplicate) events of each issue, for the lifecycle's checks.
+    events_by_issue: dict[int, list[Event]] = field(default_factory=dict)
 
 
 def _chunks(items: list[str], size: int = _CHUNK) -> Iterable[list[str]]:
@@ -88,6 +90,7 @@ def store_batch(conn: Connection, batch: list[ProcessedEvent]) -> BatchResult:
     _upsert_hourly(conn, by_issue)
     _upsert_tags(conn, by_issue)
     result.stored = len(fresh)
+    result.events_by_issue = dict(by_issue)
     return result
 
 
