@@ -43,11 +43,7 @@ def _choice(value: str | None, allowed: tuple[str, ...] | dict[str, Any], name: 
         raise HTTPException(400, f"{name} must be one of {', '.join(allowed)}; got {value!r}")
 
 
-@router.get("/projects/{slug}/issues")
-def project_issues(
-    request: Request,
-    slug: str,
-    principal: EventReader,
+def issue_filters(
     status: str | None = None,
     level: str | None = None,
     environment: str | None = None,
@@ -56,15 +52,11 @@ def project_issues(
     since: Annotated[str | None, Query(description="ISO 8601 or epoch seconds")] = None,
     until: Annotated[str | None, Query(description="ISO 8601 or epoch seconds")] = None,
     query: Annotated[str | None, Query(description="Text in the title or culprit")] = None,
-    sort: str = "last_seen",
-    cursor: str | None = None,
-    limit: Limit = 50,
-) -> dict[str, Any]:
+) -> IssueFilters:
+    """The issue list's filters (a dependency shared by the list and bulk updates)."""
     _choice(status, STATUSES, "status")
     _choice(level, LEVELS, "level")
-    _choice(sort, SORTS, "sort")
-    project = visible_project(request, principal, slug)
-    filters = IssueFilters(
+    return IssueFilters(
         status=status,
         level=level,
         environment=environment,
@@ -74,6 +66,20 @@ def project_issues(
         until=_time(until, "until"),
         text=query,
     )
+
+
+@router.get("/projects/{slug}/issues")
+def project_issues(
+    request: Request,
+    slug: str,
+    principal: EventReader,
+    filters: Annotated[IssueFilters, Depends(issue_filters)],
+    sort: str = "last_seen",
+    cursor: str | None = None,
+    limit: Limit = 50,
+) -> dict[str, Any]:
+    _choice(sort, SORTS, "sort")
+    project = visible_project(request, principal, slug)
     with read_connection(engine_of(request)) as conn:
         try:
             data, next_cursor = list_issues(

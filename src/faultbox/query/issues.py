@@ -10,7 +10,9 @@ from sqlalchemy import Connection, and_, exists, or_, select
 
 from faultbox.lifecycle.status import OPEN, Status
 from faultbox.query.cursor import decode_cursor, encode_cursor
+from faultbox.query.markdown import render
 from faultbox.query.timefmt import iso
+from faultbox.store.issue_state import CATALOGUE_FIELDS, user_email
 from faultbox.store.schema import issue_hourly, issue_redirects, issue_tags, issues, projects
 
 SORTS = {
@@ -42,17 +44,8 @@ def _facet(key: str, value: str) -> Any:
     )
 
 
-def list_issues(
-    conn: Connection,
-    project_id: int,
-    filters: IssueFilters,
-    *,
-    sort: str = "last_seen",
-    cursor: str | None = None,
-    limit: int = 50,
-) -> tuple[list[dict[str, Any]], str | None]:
-    column = SORTS[sort]
-    query = _issue_select().where(issues.c.project_id == project_id)
+def _filtered(query: Any, project_id: int, filters: IssueFilters) -> Any:
+    query = query.where(issues.c.project_id == project_id)
     if filters.status == "unresolved":
         query = query.where(issues.c.status.in_(sorted(OPEN)))
     elif filters.status:
@@ -77,6 +70,36 @@ def list_issues(
                 issues.c.culprit.ilike(pattern, escape="\\"),
             )
         )
+    return query
+
+
+def matching_issue_ids(
+    conn: Connection,
+    project_id: int,
+    filters: IssueFilters,
+    *,
+    ids: list[int] | None = None,
+    limit: int = 1000,
+) -> list[int]:
+    """The ids of the project's issues that match (within ``ids`` when given)."""
+    query = _filtered(select(issues.c.id), project_id, filters)
+    if ids is not None:
+        query = query.where(issues.c.id.in_(sorted({i for i in ids if 0 < i < 2**63})))
+    rows = conn.execute(query.order_by(issues.c.id).limit(limit)).scalars()
+    return [int(i) for i in rows]
+
+
+def list_issues(
+    conn: Connection,
+    project_id: int,
+    filters: IssueFilters,
+    *,
+    sort: str = "last_seen",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[dict[str, Any]], str | None]:
+    column = SORTS[sort]
+    query = _filtered(_issue_select(), project_id, filters)
     if cursor:
         value, last_id = decode_cursor(cursor)
         query = query.where(or_(column < value, and_(column == value, issues.c.id < last_id)))
@@ -113,6 +136,28 @@ def issue_json(row: dict[str, Any]) -> dict[str, Any]:
         "first_release": row["first_release"],
         "last_release": row["last_release"],
         "grouping_version": row["grouping_version"],
+        **_lifecycle_json(row),
+    }
+
+
+def _lifecycle_json(row: dict[str, Any]) -> dict[str, Any]:
+    ignored = row["status"] == Status.IGNORED
+    return {
+        "status_changed_at": iso(row["status_changed_at"]),
+        "assignee_id": row["assignee_id"],
+        "acknowledged_at": iso(row["acknowledged_at"]),
+        "resolved_at": iso(row["resolved_at"]),
+        "resolved_in_release": row["resolved_in_release"],
+        "resolve_in_next_release": bool(row["resolve_in_next_release"]),
+        "is_regression": bool(row["is_regression"]),
+        "regressed_at": iso(row["regressed_at"]),
+        "ignore": {
+            "until": iso(row["ignore_until"]),
+            "until_count": row["ignore_until_count"],
+            "until_users": row["ignore_until_users"],
+        }
+        if ignored
+        else None,
     }
 
 
@@ -152,6 +197,11 @@ def get_issue(conn: Connection, issue_id: int) -> dict[str, Any] | None:
         if len(values) < 10:
             values.append({"value": value, "count": seen})
     data["tags"] = breakdown
+    data["assignee"] = user_email(conn, row.assignee_id)
+    data["catalogue"] = {
+        name: {"markdown": getattr(row, name), "html": render(getattr(row, name))}
+        for name in CATALOGUE_FIELDS
+    }
     return data
 
 

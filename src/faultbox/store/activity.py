@@ -76,9 +76,7 @@ def activity_of(conn: Connection, issue_id: int, limit: int = 500) -> list[dict[
     """The issue's log, oldest first, with the actor's email."""
     a = issue_activity.c
     rows = conn.execute(
-        select(
-            a.id, a.kind, a.field, a.old_value, a.new_value, a.note, a.created_at, users.c.email
-        )
+        select(a.id, a.kind, a.field, a.old_value, a.new_value, a.note, a.created_at, users.c.email)
         .outerjoin(users, users.c.id == a.user_id)
         .where(a.issue_id == issue_id)
         .order_by(a.created_at, a.id)
