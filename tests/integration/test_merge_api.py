@@ -76,6 +76,10 @@ def test_merge_keeps_every_event_and_counter_and_unmerge_restores(sdk: LiveServe
     ]
     assert sum(n for _, n in kept["stats"]["24h"]) == 5
     assert [i["id"] for i in server.issues()] == [amount["id"]]
+    log = server.api_json(f"/api/v1/issues/{amount['id']}/activity")["data"]
+    assert [(a["kind"], a["note"]) for a in log if a["kind"] == "merge"] == [
+        ("merge", count["short_id"])
+    ]
     events = server.api_json(f"/api/v1/issues/{amount['id']}/events")["data"]
     assert len(events) == 5
 
@@ -116,6 +120,8 @@ def test_merge_keeps_every_event_and_counter_and_unmerge_restores(sdk: LiveServe
     ]
     assert new["short_id"] not in (amount["short_id"], count["short_id"])
     assert len(server.issues()) == 2
+    log = server.api_json(f"/api/v1/issues/{amount['id']}/activity")["data"]
+    assert f"moved to {new['short_id']}" in [a for a in log if a["kind"] == "unmerge"][0]["note"]
 
     # The moved hash stays moved: the next event of that bug goes to the new issue.
     _report(parse_count, "y4", "e")

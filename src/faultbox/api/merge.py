@@ -7,17 +7,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from faultbox import clock
 from faultbox.api.auth import Principal, engine_of, require
 from faultbox.api.issues import visible_issue
 from faultbox.api.projects import visible_project
 from faultbox.query.issue_hashes import issue_hashes_summary
 from faultbox.query.issues import get_issue
+from faultbox.store.activity import Activity, record
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.merge import (
     MAX_MERGE,
     MergeError,
     busiest_issue,
-    merge_issues,
+    merge_issues_with_short_ids,
     unmerge_hashes,
 )
 
@@ -51,11 +53,16 @@ def merge(request: Request, slug: str, principal: EventWriter, body: MergeReques
     with write_transaction(engine_of(request)) as conn:
         target = body.into or busiest_issue(conn, body.issues)
         try:
-            merged = merge_issues(conn, project.id, target, body.issues)
+            merged = merge_issues_with_short_ids(conn, project.id, target, body.issues)
         except MergeError as exc:
             raise HTTPException(400, str(exc)) from None
+        names = ", ".join(f"ERR-{short}" for _, short in merged)
+        record(
+            conn,
+            [Activity(target, project.id, "merge", clock.now(), principal.user_id, note=names)],
+        )
         issue = get_issue(conn, target)
-    return {"issue": issue, "merged": merged}
+    return {"issue": issue, "merged": [i for i, _ in merged]}
 
 
 @router.get("/issues/{issue_id}/hashes")
@@ -79,8 +86,34 @@ def unmerge(
             result = unmerge_hashes(conn, issue["project_id"], issue["id"], body.hashes)
         except MergeError as exc:
             raise HTTPException(400, str(exc)) from None
+        new = get_issue(conn, result.new_issue_id)
+        assert new is not None
+        now, project_id = clock.now(), issue["project_id"]
+        moved = f"{len(body.hashes)} hash(es), {result.moved_events} events"
+        record(
+            conn,
+            [
+                Activity(
+                    issue["id"],
+                    project_id,
+                    "unmerge",
+                    now,
+                    principal.user_id,
+                    note=f"{moved} moved to {new['short_id']}",
+                ),
+                Activity(
+                    new["id"],
+                    project_id,
+                    "created",
+                    now,
+                    principal.user_id,
+                    new_value=new["status"],
+                    note=f"unmerged from {issue['short_id']}",
+                ),
+            ],
+        )
         return {
-            "issue": get_issue(conn, result.new_issue_id),
+            "issue": new,
             "source": get_issue(conn, issue["id"]),
             "moved_events": result.moved_events,
         }

@@ -73,6 +73,13 @@ def merge_issues(
     conn: Connection, project_id: int, target_id: int, source_ids: Sequence[int]
 ) -> list[int]:
     """Fold ``source_ids`` into ``target_id``; returns the ids that were merged."""
+    return [i for i, _ in merge_issues_with_short_ids(conn, project_id, target_id, source_ids)]
+
+
+def merge_issues_with_short_ids(
+    conn: Connection, project_id: int, target_id: int, source_ids: Sequence[int]
+) -> list[tuple[int, int]]:
+    """As :func:`merge_issues`, with each merged issue's short id (for the log)."""
     sources = sorted(set(source_ids) - {target_id})
     if not sources:
         raise MergeError("name at least two different issues to merge")
@@ -105,7 +112,7 @@ def merge_issues(
         ],
     )
     conn.execute(delete(issues).where(issues.c.id.in_(sources)))
-    return sources
+    return [(i, int(rows[i].short_id)) for i in sources]
 
 
 def _merge_users(conn: Connection, target_id: int, sources: list[int]) -> None:
