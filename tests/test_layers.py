@@ -21,7 +21,8 @@ ALLOWED: dict[str, set[str]] = {
     "api": {"query", "store", "accounts", "digest", "lifecycle"},
     "cli": {"query", "store", "accounts", "queue", "digest", "ingest", "app", "lifecycle"},
 }
-ALWAYS = {"model", "config", "runtime", "scrub_config", "clock", "__init__"}
+# matchers: the rule language fingerprint (digest) and severity (lifecycle) rules share.
+ALWAYS = {"model", "config", "runtime", "scrub_config", "clock", "matchers", "__init__"}
 
 
 def _imports(path: Path) -> set[str]:
