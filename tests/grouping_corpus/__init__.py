@@ -7,6 +7,7 @@
 * JavaScript (V8, Firefox, Safari, Node), Java, Kotlin, .NET, Go and Ruby text
   traces posted to the native API, a few stackless native errors, and events
   shaped like @sentry/browser's.
+* Front ends minified without source maps (``minified.py``), over several builds.
 
 ``corpus()`` returns ``(label, kind, payload)``: the label names the bug (what it
 is, not what any grouping makes of it), ``kind`` is ``"sentry"`` or ``"native"``.
@@ -27,7 +28,7 @@ from faultbox.digest.native_event import native_to_event
 from faultbox.digest.normalize import normalize_sentry
 from faultbox.model import Event
 from faultbox.queue.base import IngestMeta
-from tests.grouping_corpus import javascript, jvm, later, other, python_bugs
+from tests.grouping_corpus import javascript, jvm, later, minified, other, python_bugs
 from tests.grouping_corpus.native import Labeled
 
 __all__ = ["HARD_NEGATIVES", "Labeled", "corpus", "events"]
@@ -40,6 +41,7 @@ HARD_NEGATIVES: tuple[tuple[str, str, str], ...] = (
     + javascript.HARD_NEGATIVES
     + jvm.HARD_NEGATIVES
     + other.HARD_NEGATIVES
+    + minified.HARD_NEGATIVES
 )
 
 
@@ -68,6 +70,7 @@ def corpus() -> list[Labeled]:
         *jvm.events(),
         *other.events(),
         *later.events(),
+        *minified.events(),
     ]
 
 

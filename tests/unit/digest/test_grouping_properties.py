@@ -180,3 +180,71 @@ def test_another_function_or_exception_type_is_another_issue(
         normalize_function(other_function) == normalize_function(function)
     )
     assert (_hash(raised(function, other_type), version) == base) == (other_type == type_)
+
+
+# A minifier's names (functions, receivers, variables) change with every build, as do
+# the bundle's hash and the columns; the property the code read does not.
+minified_names = st.from_regex(r"[A-Za-z_$][A-Za-z0-9_$]?", fullmatch=True)
+properties = st.from_regex(r"[a-z][A-Za-z_]{1,15}", fullmatch=True)
+builds = st.fixed_dictionaries(
+    {
+        "browser": st.sampled_from(["chrome", "firefox", "safari", "sdk"]),
+        "hash": st.from_regex(r"[0-9a-f]{8}", fullmatch=True),
+        "function": minified_names,
+        "caller": minified_names,
+        "variable": minified_names,
+        "col": lines,
+        "caller_col": lines,
+    }
+)
+
+
+def _minified_bug(build: dict[str, Any], prop: str) -> Event:
+    url = f"https://shop.example.com/static/js/account.{build['hash']}.chunk.js"
+    fn, caller, col, caller_col = (build[k] for k in ("function", "caller", "col", "caller_col"))
+    v8 = f"Cannot read properties of undefined (reading '{prop}')"
+    if build["browser"] == "sdk":  # @sentry/browser: frames, no source lines
+        frames = (
+            Frame(filename=url, function=f"Object.{caller}", colno=caller_col, in_app=True),
+            Frame(filename=url, function=fn, colno=col, in_app=True),
+        )
+        return _event(
+            platform="javascript", exceptions=(ExceptionValue("TypeError", v8, frames=frames),)
+        )
+    if build["browser"] == "chrome":
+        message = v8
+        stack = (
+            f"TypeError: {v8}\n    at {fn} ({url}:1:{col})\n"
+            f"    at Object.{caller} ({url}:1:{caller_col})"
+        )
+    else:
+        variable = build["variable"]
+        message = (
+            f'can\'t access property "{prop}", {variable} is undefined'
+            if build["browser"] == "firefox"
+            else f"undefined is not an object (evaluating '{variable}.{prop}')"
+        )
+        stack = f"{fn}@{url}:1:{col}\n{caller}@{url}:1:{caller_col}"
+    payload = {
+        "errorType": "TypeError",
+        "message": message,
+        "stackTrace": stack,
+        "sourceType": "frontend",
+    }
+    return native_to_event(
+        payload,
+        project_id=1,
+        event_id="0" * 32,
+        received_at=1.0,
+        meta=IngestMeta(),
+        options=OPTIONS["v2"],
+    )
+
+
+@given(build=builds, other=builds, prop=properties, other_prop=properties)
+def test_v2_minified_names_do_not_split_but_another_property_does(
+    build: dict[str, Any], other: dict[str, Any], prop: str, other_prop: str
+) -> None:
+    assert _hash(_minified_bug(build, prop), "v2") == _hash(_minified_bug(other, prop), "v2")
+    assume(other_prop != prop)
+    assert _hash(_minified_bug(build, prop), "v2") != _hash(_minified_bug(other, other_prop), "v2")

@@ -84,6 +84,11 @@ NODE = (
     "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1555:16)\n"
 )
 ULID = "01HQ3K5Z8N2X7Y4RTV6WB9CDEF"
+MINIFIED_V8 = (
+    "TypeError: Cannot read properties of undefined (reading 'price')\n"
+    "    at t (https://x.io/static/js/account.4e1f9a7c.chunk.js:1:48211)\n"
+    "    at Object.Xn (https://x.io/static/js/account.4e1f9a7c.chunk.js:1:48790)\n"
+)
 
 
 def _cases() -> dict[str, Event]:
@@ -151,6 +156,19 @@ def _cases() -> dict[str, Event]:
             },
             v1,
         ),
+        "native-minified": _native(
+            {
+                "errorType": "TypeError",
+                "message": "Cannot read properties of undefined (reading 'price')",
+                "stackTrace": MINIFIED_V8,
+                "sourceType": "frontend",
+            },
+            v1,
+        ),
+        "js-minified": _js(
+            Frame(filename=BUNDLE, function="t.render", in_app=True),
+            Frame(filename=BUNDLE, function="Object.e", in_app=True),
+        ),
         "native-stackless": _native(
             {
                 "errorType": "UpstreamTimeout",
@@ -175,6 +193,9 @@ V1_HASHES = {
     "native-firefox": "8ad96b80c6e63e149579500b34987bca",
     "native-node": "4d1020978c2da11f9a3e171ee165b17e",
     "native-stackless": "0b4bde9401d2ff136cba39bd204911b7",
+    # Pinned from the code before minified_names existed.
+    "native-minified": "0edb623b4b50fbb27480c7557011f343",
+    "js-minified": "3a3e85f901eb3b5b433e1393fba6fe63",
 }
 
 
@@ -351,3 +372,23 @@ def test_bundle_hashes_of_hex_letters_only() -> None:
     assert normalize_filename(letters, options=V2) == normalize_filename(mixed, options=V2)
     assert normalize_filename(letters) == "static/js/main.abcdefab.js"  # v1 kept it
     assert normalize_filename("/srv/app/static/js/decade.js", options=V2).endswith("decade.js")
+
+
+def test_minified_names() -> None:
+    def build(chunk: str, function: str, caller: str, prop: str = "price") -> Event:
+        trace = MINIFIED_V8.replace("4e1f9a7c", chunk).replace(" t ", f" {function} ")
+        trace = trace.replace("Xn", caller).replace("'price'", f"'{prop}'")
+        message = trace.split(": ", 1)[1].split("\n", 1)[0]
+        return _native({"errorType": "TypeError", "message": message, "stackTrace": trace,
+                        "sourceType": "frontend"})  # fmt: skip
+
+    one, next_build = build("4e1f9a7c", "t", "Xn"), build("b7c20d13", "Qe", "e")
+    assert group(one, version="v1").hash != group(next_build, version="v1").hash
+    assert group(one).hash == group(next_build).hash
+    assert group(one).components == (
+        "type:TypeError",
+        "frame:static/js/account.chunk.js:<minified>",
+        "message:Cannot access property 'price' of undefined",
+    )
+    # Another bug of the bundle that got the name "t" in the next build.
+    assert group(build("b7c20d13", "t", "e", "sku")).hash != group(one).hash

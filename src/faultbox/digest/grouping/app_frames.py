@@ -11,7 +11,12 @@ import re
 from collections.abc import Sequence
 
 from faultbox.digest.grouping.in_app import InAppRules, in_app_verdict
-from faultbox.digest.grouping.naming import context_text, frame_location, is_anonymous
+from faultbox.digest.grouping.naming import (
+    context_text,
+    frame_location,
+    is_anonymous,
+    is_minified,
+)
 from faultbox.digest.grouping.options import V1, GroupingOptions
 from faultbox.model import Frame
 
@@ -87,25 +92,16 @@ def innermost_app_index(
     return None
 
 
-def named_caller(
+def _enclosing_function(
     frames: Sequence[Frame],
     index: int,
     platform: str,
     rules: InAppRules | None,
-    *,
     options: GroupingOptions,
 ) -> Frame | None:
-    """The nearest named app frame calling the anonymous one at ``index``, through
-    runtime built-ins and other anonymous app frames only: past a library frame the
-    caller is whoever handed the callback over, which varies by call path.  Only for a
-    frame without its source line: a lambda's line already tells it apart."""
-    frame = frames[index]
-    if (
-        not options.anonymous_callers
-        or context_text(frame) is not None
-        or not is_anonymous(frame, platform=platform, options=options)
-    ):
-        return None
+    """The nearest named app frame calling the one at ``index``, through runtime
+    built-ins and anonymous app frames only: past a library frame the caller is
+    whoever handed the callback over, which varies by call path."""
     for frame in reversed(frames[:index]):
         if options.runtime_frames and is_runtime_frame(frame):
             continue
@@ -114,3 +110,51 @@ def named_caller(
         if not is_anonymous(frame, platform=platform, options=options):
             return frame
     return None
+
+
+def _unnamed_callback(frame: Frame, platform: str, options: GroupingOptions) -> bool:
+    return (
+        options.anonymous_callers
+        and context_text(frame, options=options) is None
+        and is_anonymous(frame, platform=platform, options=options)
+    )
+
+
+def named_caller(
+    frames: Sequence[Frame],
+    index: int,
+    platform: str,
+    rules: InAppRules | None,
+    *,
+    options: GroupingOptions,
+) -> Frame | None:
+    """The named app function an anonymous app frame at ``index`` runs in (see
+    ``_enclosing_function``).  Only for a frame without its source line: a lambda's
+    line already tells it apart; and not a minified function: its name changes with
+    every build."""
+    if not _unnamed_callback(frames[index], platform, options):
+        return None
+    caller = _enclosing_function(frames, index, platform, rules, options)
+    if caller is None or is_minified(caller, platform=platform, options=options):
+        return None
+    return caller
+
+
+def minified_app_frame(
+    frames: Sequence[Frame],
+    index: int,
+    platform: str,
+    rules: InAppRules | None,
+    *,
+    options: GroupingOptions,
+) -> bool:
+    """Whether the app frame at ``index`` names no function because its bundle is
+    minified: its own name is a minifier's, or it is an anonymous callback inside a
+    function that is.  Then every bug of the bundle has the same frame components."""
+    frame = frames[index]
+    if is_minified(frame, platform=platform, options=options):
+        return True
+    if not options.minified_names or not _unnamed_callback(frame, platform, options):
+        return False
+    caller = _enclosing_function(frames, index, platform, rules, options)
+    return caller is not None and is_minified(caller, platform=platform, options=options)

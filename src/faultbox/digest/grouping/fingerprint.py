@@ -11,8 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from faultbox.digest.grouping.app_frames import innermost_app_index, named_caller
+from faultbox.digest.grouping.app_frames import (
+    innermost_app_index,
+    minified_app_frame,
+    named_caller,
+)
 from faultbox.digest.grouping.in_app import InAppRules
+from faultbox.digest.grouping.minified import js_message
 from faultbox.digest.grouping.naming import (
     context_text,
     frame_display,
@@ -36,6 +41,7 @@ __all__ = [
     "innermost_in_app",
     "leaf_exceptions",
     "message_template",
+    "minified_message_template",
     "normalize_filename",
     "normalize_function",
     "normalize_module",
@@ -68,7 +74,7 @@ def app_frame_components(
     options: GroupingOptions = V1,
 ) -> list[str]:
     out = [f"frame:{frame_location(frame, platform=platform, options=options)}"]
-    context = context_text(frame)
+    context = context_text(frame, options=options)
     if context is not None:
         out.append(f"context:{context}")
     if caller is not None:
@@ -116,14 +122,28 @@ def stack_components(
     return _app_components(frames, index, platform, rules, options)
 
 
+def _head(text: str) -> str:
+    return " ".join(text[: MAX_MESSAGE * 2].split())[:MAX_MESSAGE]
+
+
 def message_template(text: str, *, options: GroupingOptions = V1) -> str:
-    text = " ".join(text[: MAX_MESSAGE * 2].split())[:MAX_MESSAGE]
-    return _cached_template(text, options.id_tokens)
+    return _cached_template(_head(text), options.id_tokens)
 
 
 @lru_cache(maxsize=4096)
 def _cached_template(text: str, id_tokens: bool) -> str:
     return template_message(text, id_tokens=id_tokens)
+
+
+def minified_message_template(text: str, *, options: GroupingOptions = V1) -> str:
+    """The template of a message thrown from minified JavaScript: its variables masked
+    and browsers' wordings unified (``minified.py``), the rest templated as usual."""
+    return _cached_minified(_head(text), options.id_tokens)
+
+
+@lru_cache(maxsize=4096)
+def _cached_minified(text: str, id_tokens: bool) -> str:
+    return js_message(text, lambda part: template_message(part, id_tokens=id_tokens))
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +236,12 @@ def exception_components(
             parts = [f"type:{normalize_module(exc.type or '', options=options)}"]
         if index is not None:
             parts.extend(_app_components(leaf.frames, index, platform, rules, options))
+            # A minified frame names the bundle only: the message tells its bugs apart.
+            if not synthetic and minified_app_frame(
+                leaf.frames, index, platform, rules, options=options
+            ):
+                text = minified_message_template(exc.value or "", options=options)
+                parts.append(f"message:{text}")
         elif use_fallback and leaf.frames:
             parts.extend(fallback_components(leaf.frames, platform=platform, options=options))
         if index is None and with_message and not synthetic:

@@ -56,6 +56,15 @@ _JS_BUILTIN_RECEIVER_RE = re.compile(
     r"|EventTarget|XMLHttpRequest|WebSocket|MessagePort|Worker)\.(?=[^.\s])"
 )
 _ANON = "<anon>"
+# Minifiers (terser, esbuild, Closure) give functions one or two characters ("t", "Xn",
+# "$e"), handed out anew on every build. A third character only comes past ~3,500 names
+# in one scope, while real three-letter names ("get", "add") are common: two it is.
+_MINIFIED_NAME_RE = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]?")
+# V8 prefixes a method with its receiver; a minified one ("t.render") changes per build
+# and Firefox writes no receiver at all ("render").
+_MINIFIED_RECEIVER_RE = re.compile(r"^(?:[A-Za-z_$][A-Za-z0-9_$]?\.)+(?=[^.\s])")
+MINIFIED = "<minified>"
+_SNIPPED = "{snip}"
 
 # Deploy tools name the directory after these by release ("releases/101/", Capistrano).
 _RELEASE_PARENTS = frozenset({"releases", "release", "deploys", "builds", "versions"})
@@ -101,15 +110,17 @@ def normalize_filename(path: str, *, options: GroupingOptions = V1) -> str:
 
 
 @lru_cache(maxsize=8192)
-def _function(name: str, js: bool) -> str:
+def _function(name: str, js: bool, minified: bool) -> str:
     name = _JS_ALIAS_RE.sub("", name)
     if js:
         # Firefox marks async callers "async*f"; V8 calls a constructor "new F".
         name = name.removeprefix("async*").removeprefix("new ")
         name = _JS_BUILTIN_RECEIVER_RE.sub("", name, count=1)
-        if name.endswith("<") and "/" in name:
-            # Firefox: "cartTotal/<" is an anonymous function inside cartTotal.
-            name = name.rpartition("/")[2].rstrip("<")
+    if minified:  # after the built-in receiver: "Object.t.n" is "n"
+        name = _MINIFIED_RECEIVER_RE.sub("", name, count=1)
+    if js and name.endswith("<") and "/" in name:
+        # Firefox: "cartTotal/<" is an anonymous function inside cartTotal.
+        name = name.rpartition("/")[2].rstrip("<")
     name = _GENERATED_RE.sub("", name)
     return _ANON_RE.sub(_anon, name).strip() or _ANON
 
@@ -121,10 +132,16 @@ def _anon(match: re.Match[str]) -> str:
     return "lambda" if text.startswith("lambda$") else _ANON
 
 
-def normalize_function(name: str, *, js: bool = False) -> str:
+def normalize_function(name: str, *, js: bool = False, minified: bool = False) -> str:
     """Anonymous and generated names made stable: ``<lambda>`` → ``<anon>``; with ``js``,
-    V8's built-in receivers and Firefox's ``/<`` suffixes dropped."""
-    return _function(name[:_MAX_NAME], js)
+    V8's built-in receivers and Firefox's ``/<`` suffixes dropped; with ``minified``,
+    receivers of one or two characters (``t.render`` → ``render``) too."""
+    return _function(name[:_MAX_NAME], js, minified)
+
+
+def is_minified_name(name: str) -> bool:
+    """A name as minifiers write it: one or two characters (``t``, ``Xn``, ``$e``)."""
+    return _MINIFIED_NAME_RE.fullmatch(name) is not None
 
 
 @lru_cache(maxsize=8192)
@@ -151,10 +168,23 @@ def _where(frame: Frame, options: GroupingOptions) -> str:
 
 
 def function_name(frame: Frame, *, platform: str = "", options: GroupingOptions = V1) -> str:
-    """The normalized function, ``""`` when the frame names none."""
+    """The normalized function, ``""`` when the frame names none, ``<minified>`` for a
+    minifier's name (with ``minified_names``)."""
     if not frame.function:
         return ""
-    return normalize_function(frame.function, js=options.js_names and is_js(frame, platform))
+    js = is_js(frame, platform)
+    minified = options.minified_names and js
+    name = normalize_function(frame.function, js=options.js_names and js, minified=minified)
+    # A source line short enough to read is no minified bundle (minified code is one long
+    # line per file): there "t" is a real name, i18next's translate function say.
+    if minified and is_minified_name(name) and context_text(frame, options=options) is None:
+        return MINIFIED
+    return name
+
+
+def is_minified(frame: Frame, *, platform: str = "", options: GroupingOptions = V1) -> bool:
+    """A JavaScript frame whose function a minifier named: its name changes every build."""
+    return function_name(frame, platform=platform, options=options) == MINIFIED
 
 
 def is_anonymous(frame: Frame, *, platform: str = "", options: GroupingOptions = V1) -> bool:
@@ -183,6 +213,14 @@ def frame_display(frame: Frame, *, platform: str = "", options: GroupingOptions 
     return f"{where} in {function}"
 
 
-def context_text(frame: Frame) -> str | None:
+def context_text(frame: Frame, *, options: GroupingOptions = V1) -> str | None:
+    """The frame's source line, None when there is none or it is too long to be read
+    (a minified bundle's line, whose text is new with every build)."""
     text = " ".join(frame.context_line.split()) if frame.context_line else ""
-    return text if text and len(text) <= MAX_CONTEXT_LINE else None
+    if not text or len(text) > MAX_CONTEXT_LINE:
+        return None
+    # Sentry's SDKs cut a line over 150 characters to 140 around the column, marked
+    # "{snip}": the line was a long one, and the cut moves with the column.
+    if options.minified_names and _SNIPPED in text:
+        return None
+    return text

@@ -42,6 +42,12 @@ class GroupingOptions:
     # Text traces: a Java "at ..." line is a frame only if it starts with a qualified
     # name; Jackson's " at [Source: ...]" belongs to the message, it is no frame.
     strict_java_frames: bool = False
+    # Minified JavaScript without source maps: a function named "t" or "Xn" in one build
+    # is "e" or "Qr" in the next.  Such a frame is named "<minified>" (the bundle's file,
+    # hash stripped, stays), and since that no longer tells the bundle's bugs apart, the
+    # message joins, with its minified variables masked and browsers' wordings unified.
+    # A source line the SDK cut ("{snip}") counts as none: it was a minified one.
+    minified_names: bool = False
 
 
 V1 = GroupingOptions()
@@ -55,6 +61,7 @@ V2 = GroupingOptions(
     message_without_app_frame=True,
     letter_bundle_hashes=True,
     strict_java_frames=True,
+    minified_names=True,
 )
 
 OPTIONS = {"v1": V1, "v2": V2}  # grouping version → what it does
