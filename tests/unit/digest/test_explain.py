@@ -55,3 +55,20 @@ def test_v1_events_are_explained_as_v1_grouped_them() -> None:
     assert callback["contributes"] is False and caller["contributes"] is False
     assert info["version"] == "v1" and info["today"]["version"] == "v2"
     assert info["today"]["same_as_stored"] is False
+
+
+def test_a_minified_frame_explains_why_the_message_counts() -> None:
+    frame = Frame(filename=BUNDLE, function="t", lineno=1, colno=48213, in_app=True)
+    value = "Cannot read properties of undefined (reading 'price')"
+    event = Event(
+        event_id="b" * 32,
+        project_id=1,
+        timestamp=0.0,
+        received_at=0.0,
+        platform="javascript",
+        exceptions=(ExceptionValue("TypeError", value, frames=(frame,)),),
+    )
+    (exc,) = _explain(event, "v2")["exceptions"]
+    assert exc["value_contributes"] is True and "minified" in exc["value_hint"]
+    assert exc["value_template"] == "Cannot access property 'price' of undefined"
+    assert exc["frames"][0]["location"].endswith("main.js:<minified>")

@@ -20,6 +20,7 @@ from faultbox.digest.grouping.fingerprint import (
     innermost_in_app,
     leaf_exceptions,
     message_template,
+    minified_message_template,
     normalize_module,
     pick_thread,
 )
@@ -129,10 +130,17 @@ class _Walk:
                 item["frames"] = [self._frame(f, False, "container's frames") for f in exc.frames]
                 out.append(item)
                 continue
-            template = self._template(exc.value or "")
-            item["value_template"] = template
-            item["value_contributes"] = f"message:{template}" in self.used
-            if not item["value_contributes"]:
+            # From minified code the value is templated with its variables masked.
+            templates = [
+                self._template(exc.value or ""),
+                minified_message_template(exc.value or "", options=self.options),
+            ]
+            counted = [t for t in templates if f"message:{t}" in self.used]
+            item["value_template"] = counted[0] if counted else templates[0]
+            item["value_contributes"] = bool(counted)
+            if counted and templates[0] not in counted:
+                item["value_hint"] = "counted: a minified frame names only its bundle"
+            elif not counted:
                 item["value_hint"] = (
                     "ignored: the stack identifies the bug, values carry ids and numbers"
                     if leaf.frames
