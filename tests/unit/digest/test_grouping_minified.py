@@ -18,6 +18,7 @@ from faultbox.digest.grouping.naming import (
     frame_location,
     function_name,
     is_minified_name,
+    normalize_filename,
     normalize_function,
 )
 from faultbox.digest.grouping.options import V1, V2
@@ -275,3 +276,17 @@ def test_a_synthetic_exception_keeps_its_message_once() -> None:
         "message:checkout failed",
         "frame:static/js/account.chunk.js:<minified>",
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("https://shop.example/assets/index-DkQzRbWa.js", "assets/index.js"),
+        ("https://shop.example/assets/index-Bx3a9Zk1.js", "assets/index.js"),
+        ("/assets/vendor-runtime.js", "assets/vendor-runtime.js"),
+        ("/assets/checkout-Form.js", "assets/checkout-Form.js"),
+    ],
+)
+def test_vite_hashes_without_digits_are_stripped_in_v2(path: str, expected: str) -> None:
+    assert normalize_filename(path, options=V2) == expected
+    assert normalize_filename("/assets/index-DkQzRbWa.js", options=V1).endswith("DkQzRbWa.js")

@@ -32,6 +32,9 @@ _BUNDLE_EXT_RE = re.compile(r"\.(?:m?js|cjs|jsx|css|map)$")
 # Bundler content hashes: "main.3f9a2c1b.js", "1234.chunk.js", "index-BfX3a9Zk.js".
 _BUNDLE_HASH_RE = re.compile(r"[.-](?:\d+|(?=[0-9a-zA-Z]*\d)[0-9a-zA-Z]{8,})(?=[.-])|^\d+\.")
 _LETTER_HASH_RE = re.compile(r"[.-](?:[a-f]{8,}|[A-F]{8,})(?=[.-])")
+# Vite/Rollup: "index-DkQzRbWa.js", 8 base64url characters; one build in four has no
+# digit in it. Mixed case tells it from a word ("vendor-runtime.js").
+_VITE_HASH_RE = re.compile(r"-(?=[\w-]{0,7}[a-z])(?=[\w-]{0,7}[A-Z])[\w-]{8}(?=\.[cm]?js$)")
 
 _GENERATED_RE = re.compile(
     r"\$\$(?:EnhancerBy|FastClassBy)\w*?\$\$[0-9a-fA-F]+"
@@ -99,7 +102,7 @@ def _filename(path: str, letter_hashes: bool) -> str:
     if segments and _BUNDLE_EXT_RE.search(segments[-1]):
         name = _BUNDLE_HASH_RE.sub("", segments[-1])
         if letter_hashes:
-            name = _LETTER_HASH_RE.sub("", name)
+            name = _VITE_HASH_RE.sub("", _LETTER_HASH_RE.sub("", name))
         segments[-1] = name or segments[-1]
     return "/".join(segments[-3:])
 
