@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from faultbox.api.auth import Principal, engine_of, require
 from faultbox.api.projects import visible_project
+from faultbox.lifecycle.severity import InvalidSeverity, parse_severity
 from faultbox.query.cursor import BadCursor
 from faultbox.query.events import get_event, list_events
 from faultbox.query.issues import (
@@ -52,6 +53,10 @@ def issue_filters(
     since: Annotated[str | None, Query(description="ISO 8601 or epoch seconds")] = None,
     until: Annotated[str | None, Query(description="ISO 8601 or epoch seconds")] = None,
     query: Annotated[str | None, Query(description="Text in the title or culprit")] = None,
+    severity: Annotated[str | None, Query(description="P0, P1, P2 or P3")] = None,
+    overdue: Annotated[
+        bool | None, Query(description="Past the response target and unacknowledged")
+    ] = None,
 ) -> IssueFilters:
     """The issue list's filters (a dependency shared by the list and bulk updates)."""
     _choice(status, STATUSES, "status")
@@ -65,7 +70,16 @@ def issue_filters(
         since=_time(since, "since"),
         until=_time(until, "until"),
         text=query,
+        severity=_severity(severity),
+        overdue=overdue,
     )
+
+
+def _severity(value: str | None) -> str | None:
+    try:
+        return None if value is None else parse_severity(value)
+    except InvalidSeverity as exc:
+        raise HTTPException(400, f"severity: {exc}") from None
 
 
 @router.get("/projects/{slug}/issues")

@@ -8,9 +8,11 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, exists, or_, select
 
+from faultbox import clock
 from faultbox.lifecycle.status import OPEN, Status
 from faultbox.query.cursor import decode_cursor, encode_cursor
 from faultbox.query.markdown import render
+from faultbox.query.overdue import overdue_clause, severity_json
 from faultbox.query.timefmt import iso
 from faultbox.store.issue_state import CATALOGUE_FIELDS, user_email
 from faultbox.store.schema import issue_hourly, issue_redirects, issue_tags, issues, projects
@@ -36,6 +38,8 @@ class IssueFilters:
     since: float | None = None
     until: float | None = None
     text: str | None = None
+    severity: str | None = None  # P0..P3
+    overdue: bool | None = None  # past the response target, unacknowledged (at clock.now())
 
 
 def _facet(key: str, value: str) -> Any:
@@ -52,6 +56,10 @@ def _filtered(query: Any, project_id: int, filters: IssueFilters) -> Any:
         query = query.where(issues.c.status == filters.status)
     if filters.level:
         query = query.where(issues.c.level == filters.level)
+    if filters.severity:
+        query = query.where(issues.c.severity == filters.severity)
+    if filters.overdue is not None:
+        query = query.where(overdue_clause(clock.now(), filters.overdue))
     for key in ("environment", "release", "service"):
         value = getattr(filters, key)
         if value:
@@ -137,6 +145,7 @@ def issue_json(row: dict[str, Any]) -> dict[str, Any]:
         "last_release": row["last_release"],
         "grouping_version": row["grouping_version"],
         **_lifecycle_json(row),
+        **severity_json(row, clock.now()),
     }
 
 
