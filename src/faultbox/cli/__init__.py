@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from faultbox.cli.admin import createuser, deadletter, project, token
+from faultbox.cli.catalogue import export_catalogue, import_catalogue_cmd
 from faultbox.cli.common import run_cli
 from faultbox.cli.config_cmd import config
 from faultbox.cli.dev import send_test_event
@@ -20,6 +21,8 @@ def cli() -> None:
 for command in (serve, worker, migrate, createuser, project, token, deadletter, config):
     cli.add_command(command)
 cli.add_command(send_test_event)
+cli.add_command(export_catalogue)
+cli.add_command(import_catalogue_cmd)
 
 
 def main() -> None:

@@ -39,6 +39,7 @@ class ProjectConfig:
     in_app_rules: InAppRules | None = None
     grouping_version: str | None = None  # None: the latest
     secondary_grouping_version: str | None = None  # during an upgrade's transition
+    severity_rules: str | None = None  # rule text for the lifecycle (None: the defaults)
 
 
 def _load_object(raw: bytes) -> dict[str, object]:

@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from faultbox import clock
 from faultbox.config import Settings
 from faultbox.digest import grouping
 from faultbox.digest.grouping.in_app import InAppRules
@@ -29,6 +30,9 @@ from faultbox.digest.pipeline import (
     process_event,
     process_user_report,
 )
+from faultbox.lifecycle import hooks
+from faultbox.lifecycle.after_batch import after_batch
+from faultbox.lifecycle.reopen import unignore_expired
 from faultbox.queue.base import InboxMessage, Kind
 from faultbox.queue.sqlite_inbox import SqliteInbox
 from faultbox.scrub_config import ScrubConfig
@@ -39,6 +43,9 @@ from faultbox.store.projects import ProjectSettings, project_settings, switch_gr
 from faultbox.store.user_reports import UserReport, add_user_reports
 
 log = logging.getLogger(__name__)
+
+# How often ignores whose time has passed are ended when no event arrives for them.
+IGNORE_SWEEP_SECONDS = 60.0
 
 
 @dataclass
@@ -71,6 +78,7 @@ class DigestWorker:
         self._configs: dict[tuple[str | None, ...], ProjectConfig] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._next_sweep = 0.0
 
     @classmethod
     def from_settings(
@@ -107,6 +115,7 @@ class DigestWorker:
     def run(self) -> None:
         while not self._stop.is_set():
             try:
+                self._sweep_if_due()
                 worked = self.run_once()
             except OperationalError as exc:
                 log.error("digest: database unavailable, retrying: %s", exc)
@@ -163,11 +172,17 @@ class DigestWorker:
                     dead.append(_dead_letter(message, f"{type(exc).__name__}: {exc}"))
                 else:
                     raise
-        with write_transaction(self.engine) as conn:
-            result = store_batch(conn, processed) if processed else BatchResult()
-            add_user_reports(conn, reports)
-            add_dead_letters(conn, dead)
-        self.queue.ack([m.id for m in messages])
+        # Alerts raised in the transaction wait for its commit (lifecycle.hooks).
+        with hooks.collect() as notices:
+            with write_transaction(self.engine) as conn:
+                result = store_batch(conn, processed) if processed else BatchResult()
+                if result.events_by_issue:
+                    rules = {pid: c.severity_rules for pid, c in configs.items()}
+                    after_batch(conn, result, rules)
+                add_user_reports(conn, reports)
+                add_dead_letters(conn, dead)
+            self.queue.ack([m.id for m in messages])
+        hooks.fire([*_new_issues(result), *notices])
         self.stats.batches += 1
         self.stats.stored += result.stored
         self.stats.duplicates += result.duplicates
@@ -175,6 +190,18 @@ class DigestWorker:
         self.stats.last_batch_at = time.time()
         for letter in dead:
             log.warning("dead letter %s: %s", letter.event_id, letter.reason)
+
+    def _sweep_if_due(self) -> None:
+        if time.monotonic() < self._next_sweep:
+            return
+        self._next_sweep = time.monotonic() + IGNORE_SWEEP_SECONDS
+        self.sweep()
+
+    def sweep(self) -> int:
+        """End the ignores whose time has passed (issues that stay quiet get no
+        event to check them); returns how many."""
+        with write_transaction(self.engine) as conn:
+            return unignore_expired(conn, clock.now())
 
     def _fail(self, message: InboxMessage, reason: str) -> None:
         if message.attempts < self.max_attempts:
@@ -235,6 +262,7 @@ class DigestWorker:
             settings.in_app_rules,
             settings.grouping_version,
             secondary,
+            settings.severity_rules,
         )
         cached = self._configs.get(key)
         if cached is not None:
@@ -246,6 +274,7 @@ class DigestWorker:
             config,
             grouping_version=settings.grouping_version,
             secondary_grouping_version=secondary,
+            severity_rules=settings.severity_rules,
         )
         return config
 
@@ -272,6 +301,14 @@ def project_config(settings: ProjectSettings) -> ProjectConfig:
     except ValueError as exc:
         log.error("project %s: bad in-app rules, ignoring them: %s", settings.slug, exc)
     return ProjectConfig(scrub=scrub, fingerprint_rules=rules, in_app_rules=in_app)
+
+
+def _new_issues(result: BatchResult) -> list[hooks.NewIssue]:
+    return [
+        hooks.NewIssue(issue_id, result.events_by_issue[issue_id][0].project_id)
+        for issue_id in result.new_issue_ids
+        if result.events_by_issue.get(issue_id)
+    ]
 
 
 def _dead_letter(message: InboxMessage, reason: str) -> DeadLetter:

@@ -201,6 +201,7 @@ class ProjectSettings:
     grouping_version: str | None = None
     secondary_grouping_version: str | None = None
     secondary_grouping_until: float | None = None
+    severity_rules: str | None = None  # read by the lifecycle after each batch
 
 
 def project_settings(conn: Connection, project_ids: set[int]) -> dict[int, ProjectSettings]:
@@ -216,6 +217,7 @@ def project_settings(conn: Connection, project_ids: set[int]) -> dict[int, Proje
             c.grouping_version,
             c.secondary_grouping_version,
             c.secondary_grouping_until,
+            c.severity_rules,
         ).where(c.id.in_(sorted(project_ids)))
     )
     return {
@@ -227,6 +229,7 @@ def project_settings(conn: Connection, project_ids: set[int]) -> dict[int, Proje
             r.grouping_version,
             r.secondary_grouping_version,
             r.secondary_grouping_until,
+            r.severity_rules,
         )
         for r in rows
     }
