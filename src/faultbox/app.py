@@ -21,6 +21,7 @@ from faultbox.api import lifecycle as lifecycle_api
 from faultbox.api import merge as merge_api
 from faultbox.api import patterns as patterns_api
 from faultbox.api import projects as projects_api
+from faultbox.api import releases as releases_api
 from faultbox.api import report as report_api
 from faultbox.api import settings as settings_api
 from faultbox.api import severity as severity_api
@@ -102,6 +103,7 @@ def create_app(settings: Settings, *, worker: WorkerMode = "process") -> IngestF
     app.include_router(report_api.router)
     app.include_router(severity_api.router)
     app.include_router(patterns_api.router)
+    app.include_router(releases_api.router)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/readyz", readyz, methods=["GET"], include_in_schema=False)
     return IngestFirst(app)
