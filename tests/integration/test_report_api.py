@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sentry_sdk
 from markdown_it import MarkdownIt
 from sqlalchemy import update
 
@@ -254,3 +255,28 @@ def test_report_answers_401_403_404(live_server: LiveServer, outsider_token: str
     assert live_server.api("/api/v1/issues/999999/report").status_code == 404
     bad = live_server.api(path, format="pdf")
     assert bad.status_code == 400 and "json or markdown" in bad.json()["detail"]
+
+
+def _parse_quantity(text: str) -> int:
+    return int(text)  # the line the report must point at
+
+
+def test_the_report_of_an_event_from_the_real_sentry_sdk(sqlite_server: LiveServer) -> None:
+    """The SDK's in_app flags and source context, through ingest and the digest."""
+    sentry_sdk.init(dsn=sqlite_server.dsn, default_integrations=False, release="shop@2.0.0")
+    try:
+        _parse_quantity("three")
+    except ValueError:
+        sentry_sdk.capture_exception()
+    sentry_sdk.flush(timeout=10)
+    sentry_sdk.get_client().close(timeout=5)
+    sqlite_server.wait_events(1)
+    [issue] = sqlite_server.issues()
+    report = _report(sqlite_server, issue["id"])
+    frame = report["app_frame"]
+    assert (frame["module"], frame["function"]) == (__name__, "_parse_quantity")
+    assert frame["context_line"].strip() == "return int(text)  # the line the report must point at"
+    assert frame["exception_type"] == "ValueError"
+    assert report["suspect_release"]["first_release"]["version"] == "shop@2.0.0"
+    markdown = sqlite_server.api(f"/api/v1/issues/{issue['id']}/report", format="markdown").text
+    assert "return int(text)  # the line the report must point at" in markdown
