@@ -157,6 +157,8 @@ def test_severity_assignee_and_catalogue_fields(sdk: LiveServer) -> None:
     (issue,) = _issues(sdk, checkout)
     url = f"/api/v1/issues/{issue['id']}"
     assert _patch(sdk, url, {"severity": "P5"}).status_code == 400
+    assert _patch(sdk, url, {"taxonomy": "cosmic"}).status_code == 400
+    assert _patch(sdk, url, {"taxonomy": "integration"}).json()["taxonomy"] == "integration"
     assert _patch(sdk, url, {"assignee": "nobody@example.com"}).status_code == 400
     assert _patch(sdk, url, {"nope": 1}).status_code == 422
     assert _patch(sdk, url, {}).status_code == 400  # nothing to change

@@ -85,10 +85,6 @@ def _change(body: IssuePatch) -> IssueChange:
     )
 
 
-def _taxonomy_types() -> tuple[str, ...]:
-    return ()  # validated against lifecycle.taxonomy once it lands (same session)
-
-
 @router.patch("/issues/{issue_id}")
 def patch_issue(
     request: Request, issue_id: int, principal: EventWriter, body: IssuePatch
@@ -106,7 +102,6 @@ def patch_issue(
                 change,
                 actor=principal.user_id,
                 now=clock.now(),
-                taxonomy_types=_taxonomy_types(),
             )
         except ChangeRefused as exc:
             raise HTTPException(400, str(exc)) from None
@@ -143,7 +138,6 @@ def bulk_update(
                 change,
                 actor=principal.user_id,
                 now=clock.now(),
-                taxonomy_types=_taxonomy_types(),
             )
         except ChangeRefused as exc:
             raise HTTPException(400, str(exc)) from None

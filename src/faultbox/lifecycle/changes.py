@@ -12,7 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from faultbox.lifecycle.severity import SEVERITIES
 from faultbox.lifecycle.status import FIXED, InvalidTransition, Status, check_transition
+from faultbox.lifecycle.taxonomy import TAXONOMY_TYPES
 from faultbox.store.activity import Activity, record
 from faultbox.store.issue_state import (
     CATALOGUE_FIELDS,
@@ -22,7 +24,6 @@ from faultbox.store.issue_state import (
     user_email,
 )
 
-SEVERITIES = ("P0", "P1", "P2", "P3")
 MAX_TEXT = 100_000  # a catalogue field: a long runbook, not a data dump
 
 
@@ -98,13 +99,12 @@ def change_issues(
     *,
     actor: int | None,
     now: float,
-    taxonomy_types: tuple[str, ...] = (),
 ) -> dict[int, ChangeRefused | InvalidTransition]:
     """Apply ``change`` to each issue; returns why each issue that could not take it
     refused (the others are changed). One transaction: the caller's."""
     if change.is_empty():
         raise ChangeRefused("nothing to change")
-    _validate(change, taxonomy_types)
+    _validate(change)
     refused: dict[int, ChangeRefused | InvalidTransition] = {}
     for row in lock_issues(conn, issue_ids):
         pending = _Pending(row, actor, now)
@@ -121,11 +121,11 @@ def change_issues(
     return refused
 
 
-def _validate(change: IssueChange, taxonomy_types: tuple[str, ...]) -> None:
+def _validate(change: IssueChange) -> None:
     if change.severity is not None and change.severity not in SEVERITIES:
         raise ChangeRefused(f"severity must be one of {', '.join(SEVERITIES)}")
-    if change.taxonomy is not None and taxonomy_types and change.taxonomy not in taxonomy_types:
-        raise ChangeRefused(f"taxonomy must be one of {', '.join(taxonomy_types)}")
+    if change.taxonomy is not None and change.taxonomy not in TAXONOMY_TYPES:
+        raise ChangeRefused(f"taxonomy must be one of {', '.join(TAXONOMY_TYPES)}")
     if change.ignore is not None and change.status is not Status.IGNORED:
         raise ChangeRefused("ignore conditions go with status 'ignored'")
     if (change.resolved_in_release or change.resolve_in_next_release) and (
