@@ -43,11 +43,14 @@ def _send(server: LiveServer) -> dict[str, dict[str, Any]]:
         with sentry_sdk.new_scope() as scope:
             scope.set_tag("service", "payments")
             sentry_sdk.capture_exception()
-    try:
-        average([])
-    except ZeroDivisionError:
-        sentry_sdk.capture_exception()
-    sentry_sdk.capture_message("disk /var is gone", level="fatal")
+    # Explicit tags: an earlier test's scope may still carry a service.
+    with sentry_sdk.new_scope() as scope:
+        scope.set_tag("service", "reports")
+        try:
+            average([])
+        except ZeroDivisionError:
+            sentry_sdk.capture_exception()
+        sentry_sdk.capture_message("disk /var is gone", level="fatal")
     sentry_sdk.flush(timeout=10)
     server.wait_events(3)
     found = wait_for(lambda: len(server.issues()) == 3 and server.issues())
