@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from faultbox.lifecycle.codes import pattern_code
 from faultbox.store import patterns as store
 from faultbox.store.activity import Activity, record
 
@@ -22,11 +23,6 @@ _REF = re.compile(r"^(?:PAT-?)?0*([0-9]{1,9})$", re.I)
 
 class PatternError(ValueError):
     """Bad input for a pattern (the message says which field and why)."""
-
-
-def pattern_code(number: int) -> str:
-    """Zero-padded to three digits, as the team's hand-kept catalogue numbers them."""
-    return f"PAT-{number:03d}"
 
 
 def parse_pattern_ref(ref: str) -> int:

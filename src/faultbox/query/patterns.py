@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from faultbox.lifecycle.patterns import TEXT_FIELDS, pattern_code
+from faultbox.lifecycle.codes import pattern_code
+from faultbox.lifecycle.patterns import TEXT_FIELDS
 from faultbox.query.markdown import render
 from faultbox.query.timefmt import iso
 from faultbox.store.patterns import get_pattern, linked_issues, list_patterns
