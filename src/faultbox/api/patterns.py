@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from faultbox import clock
 from faultbox.api.auth import Principal, engine_of, require
+from faultbox.lifecycle.codes import pattern_code
 from faultbox.lifecycle.patterns import (
     TEXT_FIELDS,
     PatternError,
@@ -22,7 +23,6 @@ from faultbox.lifecycle.patterns import (
     delete_pattern,
     link_issues,
     parse_pattern_ref,
-    pattern_code,
     unlink_issue,
 )
 from faultbox.query.patterns import pattern_detail, patterns_page
