@@ -129,6 +129,8 @@ def test_patterns_crud_links_counts_and_activity(sdk: LiveServer) -> None:
     assert [(e["new"], e["old"], e["user"], e["note"]) for e in links] == [
         ("PAT-001", None, "admin@example.com", "linked")
     ]  # linking twice logs once
+    detail = admin.ok("GET", f"/issues/{price['id']}")
+    assert [p["id"] for p in detail["patterns"]] == ["PAT-001"]
 
     listed = admin.ok("GET", "/patterns")["data"]
     assert [(p["short_id"], p["issue_count"], p["occurrences"]) for p in listed] == [

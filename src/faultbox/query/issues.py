@@ -13,6 +13,7 @@ from faultbox.lifecycle.status import OPEN, Status
 from faultbox.query.cursor import decode_cursor, encode_cursor
 from faultbox.query.markdown import render
 from faultbox.query.overdue import overdue_clause, severity_json
+from faultbox.query.patterns import patterns_of_issue
 from faultbox.query.timefmt import iso
 from faultbox.store.issue_state import CATALOGUE_FIELDS, user_email
 from faultbox.store.schema import issue_hourly, issue_redirects, issue_tags, issues, projects
@@ -211,6 +212,7 @@ def get_issue(conn: Connection, issue_id: int) -> dict[str, Any] | None:
         name: {"markdown": getattr(row, name), "html": render(getattr(row, name))}
         for name in CATALOGUE_FIELDS
     }
+    data["patterns"] = patterns_of_issue(conn, issue_id)
     return data
 
 

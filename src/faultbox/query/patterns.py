@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from faultbox.lifecycle.codes import pattern_code
 from faultbox.lifecycle.patterns import TEXT_FIELDS
 from faultbox.query.markdown import render
 from faultbox.query.timefmt import iso
 from faultbox.store.patterns import get_pattern, linked_issues, list_patterns
+from faultbox.store.schema import pattern_issues, patterns
 
 
 def pattern_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -58,3 +59,17 @@ def pattern_detail(
         for r in linked_issues(conn, row["id"], project_ids)
     ]
     return data
+
+
+def patterns_of_issue(conn: Connection, issue_id: int) -> list[dict[str, Any]]:
+    """The patterns an issue is linked to (for the issue detail and its report)."""
+    rows = conn.execute(
+        select(patterns.c.number, patterns.c.title, patterns.c.prevention)
+        .join(pattern_issues, pattern_issues.c.pattern_id == patterns.c.id)
+        .where(pattern_issues.c.issue_id == issue_id)
+        .order_by(patterns.c.number)
+    ).all()
+    return [
+        {"id": pattern_code(number), "number": number, "title": title, "prevention": prevention}
+        for number, title, prevention in rows
+    ]

@@ -15,14 +15,14 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from faultbox.lifecycle.codes import pattern_code
+from faultbox.query.patterns import patterns_of_issue
 from faultbox.query.report_frame import FinderForProject, latest_app_frame
 from faultbox.query.report_tags import tag_outliers
 from faultbox.query.report_timeline import suspect_release, timeline
 from faultbox.query.timefmt import iso
 from faultbox.store.activity import activity_of
 from faultbox.store.issue_state import CATALOGUE_FIELDS
-from faultbox.store.schema import issue_tags, issues, pattern_issues, patterns, projects, users
+from faultbox.store.schema import issue_tags, issues, projects, users
 
 _FACET_LIMIT = 20  # values listed per impact facet
 _ACTIVITY_LIMIT = 200
@@ -58,7 +58,7 @@ def build_report(
         ),
         "tag_outliers": tag_outliers(conn, issue_id, project_id),
         "catalogue": {name: issue[name] for name in CATALOGUE_FIELDS},
-        "patterns": _patterns(conn, issue_id),
+        "patterns": patterns_of_issue(conn, issue_id),
         "activity": _activity(conn, issue_id),
     }
 
@@ -104,19 +104,6 @@ def _impact(conn: Connection, issue: Any) -> dict[str, Any]:
         "first_release": issue["first_release"],
         "last_release": issue["last_release"],
     }
-
-
-def _patterns(conn: Connection, issue_id: int) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        select(patterns.c.number, patterns.c.title, patterns.c.prevention)
-        .join(pattern_issues, pattern_issues.c.pattern_id == patterns.c.id)
-        .where(pattern_issues.c.issue_id == issue_id)
-        .order_by(patterns.c.number)
-    ).all()
-    return [
-        {"id": pattern_code(number), "number": number, "title": title, "prevention": prevention}
-        for number, title, prevention in rows
-    ]
 
 
 def _activity(conn: Connection, issue_id: int) -> list[dict[str, Any]]:
