@@ -25,6 +25,7 @@ from faultbox.api import releases as releases_api
 from faultbox.api import report as report_api
 from faultbox.api import settings as settings_api
 from faultbox.api import severity as severity_api
+from faultbox.api import stats as stats_api
 from faultbox.config import Settings
 from faultbox.digest.process import WorkerProcess
 from faultbox.digest.worker import DigestWorker
@@ -104,6 +105,7 @@ def create_app(settings: Settings, *, worker: WorkerMode = "process") -> IngestF
     app.include_router(severity_api.router)
     app.include_router(patterns_api.router)
     app.include_router(releases_api.router)
+    app.include_router(stats_api.router)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/readyz", readyz, methods=["GET"], include_in_schema=False)
     return IngestFirst(app)
