@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Literal
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -26,6 +27,7 @@ from faultbox.api import report as report_api
 from faultbox.api import settings as settings_api
 from faultbox.api import severity as severity_api
 from faultbox.api import stats as stats_api
+from faultbox.api.errors import validation_error
 from faultbox.config import Settings
 from faultbox.digest.process import WorkerProcess
 from faultbox.digest.worker import DigestWorker
@@ -94,6 +96,7 @@ def create_app(settings: Settings, *, worker: WorkerMode = "process") -> IngestF
             "(create one with `faultbox token create`)."
         ),
     )
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(projects_api.router)
     app.include_router(issues_api.router)
     app.include_router(settings_api.router)
@@ -101,10 +104,10 @@ def create_app(settings: Settings, *, worker: WorkerMode = "process") -> IngestF
     app.include_router(merge_api.router)
     app.include_router(lifecycle_api.router)
     app.include_router(compare_api.router)
-    app.include_router(report_api.router)
     app.include_router(severity_api.router)
     app.include_router(patterns_api.router)
     app.include_router(releases_api.router)
+    app.include_router(report_api.router)
     app.include_router(stats_api.router)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/readyz", readyz, methods=["GET"], include_in_schema=False)

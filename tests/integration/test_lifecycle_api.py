@@ -248,3 +248,20 @@ def test_comments_and_permissions(sdk: LiveServer) -> None:
     assert httpx.delete(sdk.url + edit, headers=auth).status_code == 204
     assert sdk.api_json(comments)["data"] == []
     assert httpx.delete(sdk.url + edit, headers=auth).status_code == 404
+
+
+def test_text_that_is_not_unicode_is_refused(sqlite_server: LiveServer) -> None:
+    """JSON lets a lone surrogate through ("\\ud800"); UTF-8 cannot hold it, and the
+    422 must not turn into a 500 by echoing it."""
+    server = sqlite_server
+    server.send_event("a" * 32, {"message": "boom", "level": "error"})
+    server.wait_events(1)
+    (issue,) = server.issues()
+    headers = {"Authorization": f"Bearer {server.token}", "Content-Type": "application/json"}
+    for path, method, body in (
+        (f"/api/v1/issues/{issue['id']}", "PATCH", b'{"diagnosis": "\\ud800"}'),
+        (f"/api/v1/issues/{issue['id']}/comments", "POST", b'{"body": "x\\udfff"}'),
+    ):
+        answer = httpx.request(method, server.url + path, content=body, headers=headers)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["detail"][0]["type"] == "string_unicode"

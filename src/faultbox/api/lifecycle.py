@@ -11,7 +11,12 @@ from faultbox import clock
 from faultbox.api.auth import Principal, engine_of, require
 from faultbox.api.issues import issue_filters, visible_issue
 from faultbox.api.projects import visible_project
-from faultbox.lifecycle.changes import ChangeRefused, Ignore, IssueChange, change_issues
+from faultbox.lifecycle.changes import (
+    ChangeRefused,
+    Ignore,
+    IssueChange,
+    change_issues,
+)
 from faultbox.lifecycle.status import InvalidTransition, parse_status
 from faultbox.query.issues import IssueFilters, get_issue, matching_issue_ids
 from faultbox.query.markdown import render
@@ -177,6 +182,11 @@ class CommentBody(BaseModel):
     body: Annotated[str, Field(min_length=1, max_length=50_000)]
 
 
+def _check_comment(text: str) -> None:
+    if not text.strip():
+        raise HTTPException(400, "a comment needs some text")
+
+
 def _comment_json(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
@@ -201,8 +211,7 @@ def post_comment(
     request: Request, issue_id: int, principal: EventWriter, body: CommentBody
 ) -> dict[str, Any]:
     issue = visible_issue(request, principal, issue_id)
-    if not body.body.strip():
-        raise HTTPException(400, "a comment needs some text")
+    _check_comment(body.body)
     now = clock.now()
     with write_transaction(engine_of(request)) as conn:
         comment_id = add_comment(conn, issue["id"], principal.user_id, body.body, now)
@@ -241,6 +250,7 @@ def patch_comment(
     request: Request, comment_id: int, principal: EventWriter, body: CommentBody
 ) -> dict[str, Any]:
     comment = _own_comment(request, principal, comment_id)
+    _check_comment(body.body)
     with write_transaction(engine_of(request)) as conn:
         edit_comment(conn, comment_id, body.body, clock.now())
         rows = comments_of(conn, int(comment["issue_id"]))

@@ -20,7 +20,10 @@ from faultbox.query.markdown_escape import code_block, inline, reversible, unrev
 NAMES = ("symptoms", "diagnosis")
 # Markdown-ish text: the characters that make structure, plus anything else.
 markdownish = st.text(
-    st.one_of(st.sampled_from(list("#`~*_[]()<>!|-=+.\\&\r\n \t1")), st.characters()),
+    st.one_of(
+        st.sampled_from(list("#`~*_[]()<>!|-=+.\\&\r\n \t1")),
+        st.characters(blacklist_categories=("Cs",)),
+    ),
     max_size=200,
 )
 
