@@ -9,11 +9,13 @@ from typing import Any
 import httpx
 import pytest
 import sentry_sdk
+from sqlalchemy import update
 
 from faultbox import clock
 from faultbox.accounts.passwords import hash_password
 from faultbox.store.accounts import add_member, create_token, create_user, ensure_team
 from faultbox.store.db import write_transaction
+from faultbox.store.schema import issues
 from tests.support import LiveServer, wait_for
 
 T0 = 1_900_000_000.0
@@ -265,3 +267,39 @@ def test_text_that_is_not_unicode_is_refused(sqlite_server: LiveServer) -> None:
         answer = httpx.request(method, server.url + path, content=body, headers=headers)
         assert answer.status_code == 422, answer.text
         assert answer.json()["detail"][0]["type"] == "string_unicode"
+
+
+# The workflow written out again, independently of lifecycle/status.py: each state and
+# the states a person may move it to.
+EXPECTED_MOVES = {
+    "detected": {"investigating", "diagnosed", "in_progress", "resolved", "ignored"},
+    "investigating": {"diagnosed", "in_progress", "resolved", "ignored"},
+    "diagnosed": {"investigating", "in_progress", "resolved", "recurring", "ignored"},
+    "in_progress": {"diagnosed", "resolved", "ignored"},
+    "resolved": {"verified", "investigating"},
+    "verified": {"closed", "investigating"},
+    "closed": {"investigating"},
+    "ignored": {"detected", "investigating"},
+    "recurring": {"investigating", "resolved"},
+}
+
+
+def test_every_transition_through_the_api(sqlite_server: LiveServer) -> None:
+    server = sqlite_server
+    server.send_event("b" * 32, {"message": "boom", "level": "error"})
+    server.wait_events(1)
+    (issue,) = server.issues()
+    url = f"/api/v1/issues/{issue['id']}"
+    for old, allowed in EXPECTED_MOVES.items():
+        for new in EXPECTED_MOVES:
+            if new == old:
+                continue
+            with write_transaction(server.engine) as conn:
+                conn.execute(update(issues).where(issues.c.id == issue["id"]).values(status=old))
+            answer = _patch(server, url, {"status": new})
+            if new in allowed:
+                assert answer.status_code == 200, (old, new, answer.text)
+                assert answer.json()["status"] == new
+            else:
+                assert answer.status_code == 409, (old, new, answer.text)
+                assert f"from {old}" in answer.json()["detail"]
