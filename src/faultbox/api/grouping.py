@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from faultbox.api.auth import Principal, engine_of, require
 from faultbox.api.issues import parse_event_id
 from faultbox.api.projects import visible_project
+from faultbox.api.rule_text import matchers_json, parse_body_rules
 from faultbox.digest.grouping.explain import explain_grouping
 from faultbox.digest.grouping.in_app import InAppRules
 from faultbox.digest.grouping.preview import preview_rules
@@ -27,12 +28,7 @@ RulesBody = Annotated[
 
 
 def _parse(text: object) -> tuple[FingerprintRule, ...]:
-    if not isinstance(text, str):
-        raise HTTPException(400, 'send {"rules": "<one rule per line>"}')
-    try:
-        return parse_rules(text)
-    except RuleSyntaxError as exc:
-        raise HTTPException(400, f"rules: {exc}") from None
+    return parse_body_rules(text, parse_rules)
 
 
 def _rules_json(text: str, rules: tuple[FingerprintRule, ...]) -> dict[str, Any]:
@@ -41,9 +37,7 @@ def _rules_json(text: str, rules: tuple[FingerprintRule, ...]) -> dict[str, Any]
         "parsed": [
             {
                 "rule": r.text,
-                "matchers": [
-                    {"key": m.key, "pattern": m.pattern, "negated": m.negated} for m in r.matchers
-                ],
+                "matchers": matchers_json(r.matchers),
                 "fingerprint": list(r.fingerprint),
             }
             for r in rules

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request
+from fastapi import APIRouter, Body, Depends, Request
 
 from faultbox.api.auth import Principal, engine_of, require
 from faultbox.api.projects import visible_project
+from faultbox.api.rule_text import matchers_json, parse_body_rules
 from faultbox.lifecycle.severity import (
     DEFAULT_BY_LEVEL,
     TARGET_SECONDS,
@@ -31,12 +32,7 @@ RulesBody = Annotated[
 
 
 def _parse(text: object) -> tuple[SeverityRule, ...]:
-    if not isinstance(text, str):
-        raise HTTPException(400, 'send {"rules": "<one rule per line>"}')
-    try:
-        return parse_severity_rules(text)
-    except RuleSyntaxError as exc:
-        raise HTTPException(400, f"rules: {exc}") from None
+    return parse_body_rules(text, parse_severity_rules)
 
 
 def _rules_json(text: str, rules: tuple[SeverityRule, ...]) -> dict[str, Any]:
@@ -46,9 +42,7 @@ def _rules_json(text: str, rules: tuple[SeverityRule, ...]) -> dict[str, Any]:
             {
                 "line": r.line,
                 "rule": r.text,
-                "matchers": [
-                    {"key": m.key, "pattern": m.pattern, "negated": m.negated} for m in r.matchers
-                ],
+                "matchers": matchers_json(r.matchers),
                 "severity": r.severity,
             }
             for r in rules
