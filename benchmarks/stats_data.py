@@ -399,10 +399,9 @@ def build(
         _insert_sql(schema.issue_hashes, ["project_id", "hash", "grouping_version", "issue_id"]),
         [(i.project_id, f"{i.id:064x}", "v2", i.id) for i in planned],
     )
-    for slug, pid in project_ids.items():
+    for pid in project_ids.values():
         n = sum(1 for i in planned if i.project_id == pid)
         conn.execute("UPDATE projects SET issue_counter = ? WHERE id = ?", (n, pid))
-        del slug
     # Events in arrival order, as the digest writes them (ids follow time).
     events.sort(key=lambda e: e[3])
     conn.executemany(

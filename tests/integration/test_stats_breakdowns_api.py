@@ -191,16 +191,13 @@ def test_users_affected_per_issue_and_most_affected_users(live_server: LiveServe
     ]
     assert data["issues"][1]["short_id"].startswith("ERR-")
     assert data["issues"][1]["project"] == "backend"
-    assert data["affected_users"] == 3
-    assert [(u["user"], u["events"]) for u in data["users"]] == [
-        ("id:alice", 3),
-        ("id:bob", 2),
-        ("id:carol", 1),
+    assert data["users"] == [
+        {"user": "id:alice", "events": 3},
+        {"user": "id:bob", "events": 2},
+        {"user": "id:carol", "events": 1},
     ]
-    assert data["users"][0]["last_seen"] == "2027-01-15T05:00:00Z"
     two = get(live_server, "users", limit=2)
     assert len(two["issues"]) == len(two["users"]) == 2
-    assert two["affected_users"] == 3  # counted before the limit
 
 
 def test_stats_over_events_that_went_through_the_digest(live_server: LiveServer) -> None:
