@@ -224,7 +224,17 @@ events = Table(
     Column("payload", LargeBinary, nullable=False),  # zstd-compressed normalized JSON
     UniqueConstraint("project_id", "event_id"),
     Index(None, "issue_id", "timestamp"),
-    Index(None, "project_id", "timestamp"),
+    # Covering: the stats' series and affected users read only the index (the leading
+    # columns still serve the event lists).
+    Index(
+        "ix_events_project_time_covering",
+        "project_id",
+        "timestamp",
+        "service",
+        "environment",
+        "release",
+        "user_key",
+    ),
 )
 
 # Every change to an issue: who (NULL: the system), what, when, old -> new.
