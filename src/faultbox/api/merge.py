@@ -19,7 +19,7 @@ from faultbox.store.merge import (
     MAX_MERGE,
     MergeError,
     busiest_issue,
-    merge_issues_with_short_ids,
+    merge_issues,
     unmerge_hashes,
 )
 
@@ -53,7 +53,7 @@ def merge(request: Request, slug: str, principal: EventWriter, body: MergeReques
     with write_transaction(engine_of(request)) as conn:
         target = body.into or busiest_issue(conn, body.issues)
         try:
-            merged = merge_issues_with_short_ids(conn, project.id, target, body.issues)
+            merged = merge_issues(conn, project.id, target, body.issues)
         except MergeError as exc:
             raise HTTPException(400, str(exc)) from None
         names = ", ".join(f"ERR-{short}" for _, short in merged)

@@ -71,15 +71,9 @@ def busiest_issue(conn: Connection, ids: Sequence[int]) -> int:
 
 def merge_issues(
     conn: Connection, project_id: int, target_id: int, source_ids: Sequence[int]
-) -> list[int]:
-    """Fold ``source_ids`` into ``target_id``; returns the ids that were merged."""
-    return [i for i, _ in merge_issues_with_short_ids(conn, project_id, target_id, source_ids)]
-
-
-def merge_issues_with_short_ids(
-    conn: Connection, project_id: int, target_id: int, source_ids: Sequence[int]
 ) -> list[tuple[int, int]]:
-    """As :func:`merge_issues`, with each merged issue's short id (for the log)."""
+    """Fold ``source_ids`` into ``target_id``; returns (id, short id) of each issue
+    that was merged into it."""
     sources = sorted(set(source_ids) - {target_id})
     if not sources:
         raise MergeError("name at least two different issues to merge")

@@ -146,8 +146,10 @@ def group_event(
     grouping = compute_grouping(_with_rule(event, rule), in_app_rules=in_app_rules, version=version)
     secondary = None
     if secondary_version is not None and secondary_version != grouping.version:
-        old_event = secondary_event or event
-        old_rule = first_match(old_event, fingerprint_rules) if fingerprint_rules else None
+        old_event, old_rule = event, rule
+        if secondary_event is not None:  # parsed differently: the rules may match otherwise
+            old_event = secondary_event
+            old_rule = first_match(old_event, fingerprint_rules) if fingerprint_rules else None
         old = compute_grouping(
             _with_rule(old_event, old_rule), in_app_rules=in_app_rules, version=secondary_version
         )

@@ -216,9 +216,7 @@ class _Walk:
         }
 
     def threads(self) -> JSON | None:
-        threads = self.event.threads
-        thread = next((t for t in threads if t.crashed and t.frames), None)
-        thread = thread or pick_thread(threads)
+        thread = pick_thread(self.event.threads)  # the crashed one first
         if thread is None:
             return None
         contributes = any(self._counted(f) for f in thread.frames)
