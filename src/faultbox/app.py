@@ -39,6 +39,7 @@ from faultbox.queue import open_queue
 from faultbox.runtime import freeze_startup_objects
 from faultbox.store.db import open_engine, write_transaction
 from faultbox.store.outcomes import add_outcomes
+from faultbox.web.mount import mount_web
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ def create_app(settings: Settings, *, worker: WorkerMode = "process") -> IngestF
     app.include_router(releases_api.router)
     app.include_router(report_api.router)
     app.include_router(stats_api.router)
+    mount_web(app)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/readyz", readyz, methods=["GET"], include_in_schema=False)
     return IngestFirst(app)

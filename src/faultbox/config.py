@@ -126,6 +126,18 @@ SETTINGS: tuple[Setting, ...] = (
         _int_range(0, 3650),
         "Days a project's previous grouping algorithm is still consulted after an upgrade.",
     ),
+    Setting(
+        "session_days",
+        14,
+        _int_range(1, 365),
+        "Days a dashboard sign-in lasts without use (each visit extends it).",
+    ),
+    Setting(
+        "login_max_failures",
+        5,
+        _int_range(1, 1000),
+        "Failed sign-ins per email (x6 per client address) in 15 minutes before throttling.",
+    ),
     Setting("log_level", "info", _choice("debug", "info", "warning", "error"), "Log level."),
 )
 
@@ -148,6 +160,8 @@ class Settings:
     digest_batch_size: int
     digest_max_attempts: int
     grouping_transition_days: int
+    session_days: int
+    login_max_failures: int
     log_level: str
 
     @property

@@ -23,6 +23,7 @@ class User:
     email: str
     is_superuser: bool
     password_hash: str
+    is_active: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,22 @@ def get_user_by_email(conn: Connection, email: str) -> User:
     row = conn.execute(select(users).where(users.c.email == email.lower())).first()
     if row is None:
         raise NotFound(f"no user with email {email!r}")
-    return User(int(row.id), row.email, bool(row.is_superuser), row.password_hash)
+    return User(
+        int(row.id), row.email, bool(row.is_superuser), row.password_hash, bool(row.is_active)
+    )
+
+
+def get_user(conn: Connection, user_id: int) -> User:
+    row = conn.execute(select(users).where(users.c.id == user_id)).first()
+    if row is None:
+        raise NotFound(f"no user with id {user_id}")
+    return User(
+        int(row.id), row.email, bool(row.is_superuser), row.password_hash, bool(row.is_active)
+    )
+
+
+def set_password_hash(conn: Connection, user_id: int, password_hash: str) -> None:
+    conn.execute(users.update().where(users.c.id == user_id).values(password_hash=password_hash))
 
 
 def count_users(conn: Connection) -> int:

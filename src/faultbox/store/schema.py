@@ -348,3 +348,48 @@ outcomes = Table(
     Column("reason", String(64), primary_key=True),
     Column("quantity", BigInteger, nullable=False),
 )
+
+# -- the dashboard (web/) ------------------------------------------------------------
+
+# A signed-in browser.  The cookie holds a random token; only its hash is stored, so a
+# leaked database does not hand out sessions.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_seen_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("user_agent", String(300), nullable=True),
+    Column("ip", String(64), nullable=True),
+)
+
+# Sign-in attempts, kept for throttling (per email and per client address) and audit.
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("email", String(254), nullable=False),
+    Column("ip", String(64), nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index(None, "email", "created_at"),
+    Index(None, "ip", "created_at"),
+)
+
+# A user's named issue-stream query for one project.
+saved_searches = Table(
+    "saved_searches",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("query", Text, nullable=False),
+    Column("sort", String(32), nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("user_id", "project_id", "name"),
+)

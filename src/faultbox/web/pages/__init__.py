@@ -1,0 +1,9 @@
+"""One module per page family; each exposes ``router`` and is listed here once."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from faultbox.web.pages import auth
+
+PAGE_ROUTERS: list[APIRouter] = [auth.router]
