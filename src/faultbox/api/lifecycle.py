@@ -17,13 +17,13 @@ from faultbox.lifecycle.changes import (
     IssueChange,
     change_issues,
 )
+from faultbox.lifecycle.comments import comment_on
 from faultbox.lifecycle.status import InvalidTransition, parse_status
 from faultbox.query.issues import IssueFilters, get_issue, matching_issue_ids
 from faultbox.query.markdown import render
 from faultbox.query.timefmt import iso, parse_time
-from faultbox.store.activity import Activity, activity_of, record
+from faultbox.store.activity import activity_of
 from faultbox.store.comments import (
-    add_comment,
     comments_of,
     delete_comment,
     edit_comment,
@@ -212,21 +212,14 @@ def post_comment(
 ) -> dict[str, Any]:
     issue = visible_issue(request, principal, issue_id)
     _check_comment(body.body)
-    now = clock.now()
     with write_transaction(engine_of(request)) as conn:
-        comment_id = add_comment(conn, issue["id"], principal.user_id, body.body, now)
-        record(
+        comment_id = comment_on(
             conn,
-            [
-                Activity(
-                    issue["id"],
-                    issue["project_id"],
-                    "comment",
-                    now,
-                    user_id=principal.user_id,
-                    new_value=str(comment_id),
-                )
-            ],
+            issue["id"],
+            issue["project_id"],
+            user_id=principal.user_id,
+            body=body.body,
+            now=clock.now(),
         )
         rows = comments_of(conn, issue["id"])
     return _comment_json(next(r for r in rows if r["id"] == comment_id))

@@ -11,6 +11,7 @@ from faultbox import clock
 from faultbox.api.auth import Principal, engine_of, require
 from faultbox.api.issues import visible_issue
 from faultbox.api.projects import visible_project
+from faultbox.lifecycle.merging import merge_by_hand
 from faultbox.query.issue_hashes import issue_hashes_summary
 from faultbox.query.issues import get_issue
 from faultbox.store.activity import Activity, record
@@ -18,8 +19,6 @@ from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.merge import (
     MAX_MERGE,
     MergeError,
-    busiest_issue,
-    merge_issues,
     unmerge_hashes,
 )
 
@@ -51,18 +50,19 @@ def merge(request: Request, slug: str, principal: EventWriter, body: MergeReques
     if body.into is not None and body.into not in body.issues:
         raise HTTPException(400, "'into' must be one of 'issues'")
     with write_transaction(engine_of(request)) as conn:
-        target = body.into or busiest_issue(conn, body.issues)
         try:
-            merged = merge_issues(conn, project.id, target, body.issues)
+            target, merged = merge_by_hand(
+                conn,
+                project.id,
+                body.issues,
+                into=body.into,
+                actor=principal.user_id,
+                now=clock.now(),
+            )
         except MergeError as exc:
             raise HTTPException(400, str(exc)) from None
-        names = ", ".join(f"ERR-{short}" for _, short in merged)
-        record(
-            conn,
-            [Activity(target, project.id, "merge", clock.now(), principal.user_id, note=names)],
-        )
         issue = get_issue(conn, target)
-    return {"issue": issue, "merged": [i for i, _ in merged]}
+    return {"issue": issue, "merged": merged}
 
 
 @router.get("/issues/{issue_id}/hashes")
