@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from faultbox.api.auth import Principal, engine_of, require
-from faultbox.api.frame_naming import naming_for
 from faultbox.api.issues import parse_event_id, visible_issue
+from faultbox.digest.grouping.frame_naming import naming_for
 from faultbox.query.similar import similar_issues
 from faultbox.query.stack_diff import diff_events, load_event
 from faultbox.store.db import read_connection

@@ -11,11 +11,10 @@ from faultbox.api.auth import Principal, engine_of, require
 from faultbox.api.issues import parse_event_id
 from faultbox.api.projects import visible_project
 from faultbox.api.rule_text import matchers_json, parse_body_rules
-from faultbox.digest.grouping.explain import explain_grouping
+from faultbox.digest.grouping.explain_stored import explain_stored
 from faultbox.digest.grouping.in_app import InAppRules
 from faultbox.digest.grouping.preview import preview_rules
-from faultbox.digest.grouping.rules import FingerprintRule, RuleSyntaxError, parse_rules
-from faultbox.model import event_from_dict
+from faultbox.digest.grouping.rules import FingerprintRule, parse_rules
 from faultbox.query.events import stored_event
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.projects import get_project_by_id, set_fingerprint_rules, set_in_app_rules
@@ -132,16 +131,10 @@ def event_grouping(
         if stored is None:
             raise HTTPException(404, f"no event {normalized}")
         project = get_project_by_id(conn, stored.project_id)
-    recorded = stored.data.get("grouping")
-    try:
-        rules = parse_rules(project.fingerprint_rules or "")
-    except RuleSyntaxError:
-        rules = ()  # the digest ignores unparsable stored rules too
-    explanation = explain_grouping(
-        event_from_dict(stored.data),
-        stored_hash=stored.grouping_hash,
-        stored=recorded if isinstance(recorded, dict) else None,
-        fingerprint_rules=rules,
-        in_app_rules=_in_app(project.in_app_rules),
+    explanation = explain_stored(
+        stored.data,
+        grouping_hash=stored.grouping_hash,
+        fingerprint_rules=project.fingerprint_rules,
+        in_app_rules=project.in_app_rules,
     )
     return {"event_id": normalized, "issue_id": stored.issue_id, **explanation}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -10,32 +9,15 @@ from fastapi.responses import Response
 
 from faultbox import clock
 from faultbox.api.auth import Principal, engine_of, require
-from faultbox.api.frame_naming import naming_for
 from faultbox.api.issues import visible_issue
-from faultbox.digest.grouping import DEFAULT_VERSION
-from faultbox.digest.grouping.fingerprint import innermost_in_app
-from faultbox.digest.grouping.options import OPTIONS
-from faultbox.model import Frame
+from faultbox.digest.grouping.frame_naming import grouping_app_frame
 from faultbox.query.report import build_report
-from faultbox.query.report_frame import AppFrameFinder
 from faultbox.query.report_markdown import render_report
 from faultbox.store.db import read_connection
 
 router = APIRouter(prefix="/api/v1", tags=["issues and events"])
 EventReader = Annotated[Principal, Depends(require("event:read"))]
 MARKDOWN = "text/markdown; charset=utf-8"
-
-
-def grouping_app_frame(in_app_rules: str | None, version: str) -> AppFrameFinder:
-    """The grouping's own choice of app frame, with the project's in-app rules and the
-    options of the version that grouped the issue (the report names its line)."""
-    rules = naming_for(in_app_rules).rules
-    options = OPTIONS.get(version, OPTIONS[DEFAULT_VERSION])
-
-    def find(frames: Sequence[Frame], platform: str) -> Frame | None:
-        return innermost_in_app(frames, platform, rules, options=options)
-
-    return find
 
 
 def _wants_markdown(request: Request, fmt: str | None) -> bool:

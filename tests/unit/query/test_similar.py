@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from faultbox.api.frame_naming import naming_for
+from faultbox.digest.grouping.frame_naming import naming_for
 from faultbox.model import Event, ExceptionValue, Frame, Thread
 from faultbox.query.similar import (
     LIBRARY_WEIGHT,

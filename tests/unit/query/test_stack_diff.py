@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from faultbox.api.frame_naming import naming_for
+from faultbox.digest.grouping.frame_naming import naming_for
 from faultbox.model import Event, ExceptionValue, Frame
 from faultbox.query.stack_diff import DiffInput, diff_events
 
