@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from faultbox.web.pages import auth
+from faultbox.web.pages import admin_index, auth
 
-PAGE_ROUTERS: list[APIRouter] = [auth.router]
+PAGE_ROUTERS: list[APIRouter] = [auth.router, admin_index.router]

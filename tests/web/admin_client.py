@@ -1,0 +1,84 @@
+"""Signing in to the dashboard over HTTP for the admin page tests, and seeding people."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine
+
+from faultbox.accounts.passwords import hash_password
+from faultbox.store.accounts import add_member, create_user, ensure_team
+from faultbox.store.db import write_transaction
+from tests.support import LiveServer
+
+ADMIN = ("admin@example.com", "s3cret-pass")
+_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)"')
+_LOGIN_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    """An httpx client holding a session, posting forms with the page's CSRF token."""
+
+    def __init__(self, server: LiveServer, email: str, password: str) -> None:
+        self.client = httpx.Client(base_url=server.url, timeout=20)
+        page = self.client.get("/login")
+        token = _LOGIN_CSRF.search(page.text)
+        assert token, page.text
+        response = self.client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": token.group(1)}
+        )
+        assert response.status_code == 303, response.text
+        self._csrf = ""
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        response = self.client.get(path, headers={"accept": "text/html"}, **kwargs)
+        found = _CSRF_META.search(response.text)
+        if found and found.group(1):
+            self._csrf = found.group(1)
+        return response
+
+    def csrf(self) -> str:
+        if not self._csrf:
+            self.get("/admin")
+        return self._csrf
+
+    def post(
+        self, path: str, data: dict[str, Any] | None = None, *, htmx: bool = False
+    ) -> httpx.Response:
+        headers = {"accept": "text/html"}
+        if htmx:
+            headers.update({"hx-request": "true", "x-csrf-token": self.csrf()})
+        form = {"csrf_token": self.csrf(), **(data or {})}
+        return self.client.post(path, data=form, headers=headers)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def admin(server: LiveServer) -> Browser:
+    return Browser(server, *ADMIN)
+
+
+def person(
+    engine: Engine,
+    email: str,
+    *,
+    role: str | None = None,
+    team: str = "default",
+    password: str = "pass-word-1",
+    superuser: bool = False,
+) -> int:
+    """A user (in ``team`` with ``role`` when given); returns the id."""
+    with write_transaction(engine) as conn:
+        user = create_user(
+            conn, email=email, password_hash=hash_password(password), is_superuser=superuser
+        )
+        if role is not None:
+            add_member(conn, team_id=ensure_team(conn, team), user_id=user.id, role=role)
+    return user.id
+
+
+def sign_in(server: LiveServer, email: str, password: str = "pass-word-1") -> Browser:
+    return Browser(server, email, password)
