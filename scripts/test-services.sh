@@ -22,3 +22,34 @@ if [ -z "${FAULTBOX_TEST_DATABASE_URL:-}" ]; then
   fi
 fi
 echo "== PostgreSQL for storage tests: $FAULTBOX_TEST_DATABASE_URL"
+
+# Browser tests (tests/browser) drive Debian's chromium through Playwright; no browser
+# is downloaded (no `playwright install`).  FAULTBOX_CHROMIUM names another binary.
+CHROMIUM=${FAULTBOX_CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$CHROMIUM" ]; then
+  echo "== installing chromium (Debian package) for the browser tests"
+  if [ "$(id -u)" = 0 ]; then
+    AS_ROOT=""
+  elif command -v sudo >/dev/null 2>&1; then
+    AS_ROOT="sudo -n"
+  else
+    echo "error: $CHROMIUM is missing and installing it needs root (or sudo):" \
+      "apt-get install chromium, or set FAULTBOX_CHROMIUM to a chromium binary" >&2
+    exit 1
+  fi
+  apt_chromium() {
+    $AS_ROOT env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  }
+  if ! apt_chromium; then
+    $AS_ROOT env DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt_chromium || {
+      echo "error: could not install Debian's chromium package (see apt-get's output above)" >&2
+      exit 1
+    }
+  fi
+  if [ ! -x "$CHROMIUM" ]; then
+    echo "error: chromium was installed but $CHROMIUM is still missing" >&2
+    exit 1
+  fi
+fi
+echo "== chromium for browser tests: $CHROMIUM"
