@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from faultbox.store.errors import AlreadyExists, NotFound
-from faultbox.store.schema import api_tokens, team_members, teams, users
+from faultbox.store.schema import api_tokens, projects, team_members, teams, users
 
 DEFAULT_TEAM = "default"
 TOKEN_PREFIX = "fbt_"
@@ -138,3 +138,15 @@ def token_owner(conn: Connection, token: str) -> TokenOwner | None:
     return TokenOwner(
         int(row.id), int(row.user_id), bool(row.is_superuser), frozenset(row.scopes.split())
     )
+
+
+def project_members(conn: Connection, project_id: int) -> list[tuple[int, str]]:
+    """(id, email) of the active users of the project's team: who an issue can go to."""
+    rows = conn.execute(
+        select(users.c.id, users.c.email)
+        .join(team_members, team_members.c.user_id == users.c.id)
+        .join(projects, projects.c.team_id == team_members.c.team_id)
+        .where(projects.c.id == project_id, users.c.is_active.is_(True))
+        .order_by(users.c.email)
+    )
+    return [(int(r.id), r.email) for r in rows]

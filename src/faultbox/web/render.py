@@ -47,10 +47,19 @@ def ago(ts: float | None) -> str:
     return "just now"
 
 
-def when(ts: float | None) -> str:
-    if ts is None:
+def when(ts: float | str | None) -> str:
+    """A time for people; takes epoch seconds or the API's ISO 8601 text."""
+    if ts is None or ts == "":
         return "—"
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    try:
+        moment = (
+            datetime.fromisoformat(ts.replace("Z", "+00:00"))
+            if isinstance(ts, str)
+            else datetime.fromtimestamp(float(ts), UTC)
+        )
+    except (ValueError, OverflowError, OSError):
+        return str(ts)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def iso(ts: float | None) -> str:

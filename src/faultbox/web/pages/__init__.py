@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from faultbox.web.pages import admin_index, auth
+from faultbox.web.pages import admin_index, auth, issue, issue_actions, issue_panels
 
-PAGE_ROUTERS: list[APIRouter] = [auth.router, admin_index.router]
+PAGE_ROUTERS: list[APIRouter] = [
+    auth.router,
+    admin_index.router,
+    issue.router,
+    issue_actions.router,
+    issue_panels.router,
+]
