@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import Engine
 
 from faultbox.accounts.passwords import hash_password
@@ -16,6 +18,15 @@ from tests.support import LiveServer
 ADMIN = ("admin@example.com", "s3cret-pass")
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)"')
 _LOGIN_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_OPEN: list[httpx.Client] = []
+
+
+@pytest.fixture(autouse=True)
+def close_browsers() -> Iterator[None]:
+    """Import this into a test module: every Browser's client is closed after each test."""
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
 
 
 class Browser:
@@ -23,6 +34,7 @@ class Browser:
 
     def __init__(self, server: LiveServer, email: str, password: str) -> None:
         self.client = httpx.Client(base_url=server.url, timeout=20)
+        _OPEN.append(self.client)
         page = self.client.get("/login")
         token = _LOGIN_CSRF.search(page.text)
         assert token, page.text

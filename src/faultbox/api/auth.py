@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Engine
 
+from faultbox import clock
 from faultbox.store.accounts import token_owner
-from faultbox.store.db import read_connection
+from faultbox.store.admin_tokens import token_needs_touch, touch_token
+from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.projects import visible_project_ids
 
 
@@ -41,6 +43,11 @@ def _principal(request: Request) -> Principal:
         if owner is None:
             raise HTTPException(401, "invalid API token", headers={"WWW-Authenticate": "Bearer"})
         ids = visible_project_ids(conn, user_id=owner.user_id, is_superuser=owner.is_superuser)
+        now = clock.now()
+        stale = token_needs_touch(conn, owner.token_id, now=now)
+    if stale:  # "last used" on the tokens page, written at most once a minute
+        with write_transaction(engine_of(request)) as conn:
+            touch_token(conn, owner.token_id, now=now)
     return Principal(owner.user_id, owner.is_superuser, owner.scopes, frozenset(ids))
 
 

@@ -37,6 +37,12 @@ def notice(request: Request) -> str | None:
     return NOTICES.get(request.query_params.get("ok", ""))
 
 
+def sentence(exc: Exception, end: str = ".") -> str:
+    """A service's message as a sentence (first letter up; names and emails untouched)."""
+    text = str(exc)
+    return text[:1].upper() + text[1:] + end
+
+
 def done(path: str, code: str) -> RedirectResponse:
     """Post/redirect/get: answer a successful POST with a 303 to the page to show."""
     sep = "&" if "?" in path else "?"

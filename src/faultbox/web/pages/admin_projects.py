@@ -15,7 +15,7 @@ from faultbox.store.projects import create_project
 from faultbox.web.access import visible_projects
 from faultbox.web.csrf import csrf_protect
 from faultbox.web.identity import WebUser
-from faultbox.web.pages.admin_common import MAX_NAME
+from faultbox.web.pages.admin_common import MAX_NAME, sentence
 from faultbox.web.render import page
 from faultbox.web.session import SignedIn, engine_of
 
@@ -93,7 +93,7 @@ def project_create(
         with write_transaction(engine_of(request)) as conn:
             project = create_project(conn, name=name, team_id=chosen.id)
     except AlreadyExists as exc:
-        return again(str(exc).capitalize() + ": choose another name.", 409)
+        return again(sentence(exc, ": choose another name."), 409)
     except (ValueError, NotFound) as exc:
-        return again(str(exc).capitalize() + ".")
+        return again(sentence(exc))
     return RedirectResponse(f"/projects/{project.slug}/onboarding", status_code=303)

@@ -29,7 +29,7 @@ from faultbox.store.severity_rules import set_severity_rules, severity_rules_of
 from faultbox.web.access import project_for
 from faultbox.web.csrf import csrf_protect
 from faultbox.web.identity import WebUser
-from faultbox.web.pages.admin_common import MAX_RULES, done, notice
+from faultbox.web.pages.admin_common import MAX_RULES, done, notice, sentence
 from faultbox.web.render import is_htmx, page
 from faultbox.web.session import SignedIn, engine_of
 
@@ -153,7 +153,7 @@ def save_scrubbing(
             user,
             slug,
             "scrubbing",
-            error=str(exc).capitalize() + ".",
+            error=sentence(exc),
             status_code=400,
             values={"scrub": body},
         )
@@ -179,7 +179,7 @@ def save_in_app(
             user,
             slug,
             "in-app",
-            error=str(exc).capitalize() + ".",
+            error=sentence(exc),
             status_code=400,
             values={"include": include, "exclude": exclude},
         )

@@ -14,7 +14,7 @@ from faultbox.store.admin_tokens import revoke_token, tokens_of
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.web.csrf import csrf_protect
 from faultbox.web.identity import WebUser
-from faultbox.web.pages.admin_common import MAX_LABEL, done, notice
+from faultbox.web.pages.admin_common import MAX_LABEL, done, notice, sentence
 from faultbox.web.render import page
 from faultbox.web.session import SignedIn, engine_of
 
@@ -84,7 +84,7 @@ def token_create(
     try:
         chosen = parse_scopes(requested, _allowed(request, user))
     except ScopeError as exc:
-        return again(str(exc).capitalize() + ".", 403 if "beyond" in str(exc) else 400)
+        return again(sentence(exc), 403 if "beyond" in str(exc) else 400)
     with write_transaction(engine_of(request)) as conn:
         token = create_token(conn, user_id=user.id, scopes=chosen, label=label)
     # Shown once, in this response: only its hash is stored.

@@ -15,7 +15,7 @@ from faultbox.store.errors import AlreadyExists, NotFound
 from faultbox.store.web_sessions import end_other_sessions
 from faultbox.web.csrf import csrf_protect
 from faultbox.web.identity import WebUser
-from faultbox.web.pages.admin_common import done, email_problem, notice, require_superuser
+from faultbox.web.pages.admin_common import done, email_problem, notice, require_superuser, sentence
 from faultbox.web.render import page
 from faultbox.web.session import SignedIn, engine_of
 
@@ -74,7 +74,7 @@ def user_create(
     try:
         password_hash = hash_password(password)
     except WeakPassword as exc:
-        return again(str(exc).capitalize() + ".")
+        return again(sentence(exc))
     try:
         with write_transaction(engine_of(request)) as conn:
             create_user(
@@ -142,7 +142,7 @@ def user_reset_password(
     try:
         password_hash = hash_password(password)
     except WeakPassword as exc:
-        return _users_page(request, user, error=str(exc).capitalize() + ".", status_code=400)
+        return _users_page(request, user, error=sentence(exc), status_code=400)
     with write_transaction(engine_of(request)) as conn:
         set_password_hash(conn, user_id, password_hash)
         end_other_sessions(conn, user_id=user_id, keep_session_id=None)
