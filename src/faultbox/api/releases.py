@@ -19,10 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from faultbox import clock
 from faultbox.api.auth import Principal, engine_of, require
 from faultbox.api.projects import visible_project
-from faultbox.lifecycle.releases import parse_version
 from faultbox.lifecycle.reopen import release_created
 from faultbox.query.cursor import BadCursor, decode_cursor, encode_cursor
-from faultbox.query.timefmt import iso, parse_time
+from faultbox.query.releases import deploy_json, describe_releases
+from faultbox.query.timefmt import parse_time
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.errors import AlreadyExists
 from faultbox.store.projects import Project
@@ -32,7 +32,6 @@ from faultbox.store.releases import (
     deploys_of,
     get_release,
     list_releases,
-    release_stats,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["releases"])
@@ -97,52 +96,6 @@ class DeployBody(BaseModel):
         return _plain_name(value, "environment", 64)
 
 
-def _deploy_json(row: dict[str, Any], version: str) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "release": version,
-        "environment": row["environment"],
-        "deployed_at": iso(row["deployed_at"]),
-        "created_at": iso(row["created_at"]),
-    }
-
-
-def _release_json(
-    project: Project,
-    row: dict[str, Any],
-    stats: dict[str, int],
-    deploys: list[dict[str, Any]],
-    deploy_limit: int | None = None,
-) -> dict[str, Any]:
-    parsed = parse_version(row["version"])
-    shown = deploys if deploy_limit is None else deploys[:deploy_limit]
-    return {
-        "version": row["version"],
-        "project": project.slug,
-        "package": parsed.package if parsed else None,
-        "semver": str(parsed.version) if parsed else None,
-        "commit": row["commit"],
-        "url": row["url"],
-        "created_at": iso(row["created_at"]),
-        "new_issues": stats["new_issues"],
-        "regressed_issues": stats["regressed_issues"],
-        "event_count": stats["event_count"],
-        "deploy_count": len(deploys),
-        "last_deploy": _deploy_json(deploys[0], row["version"]) if deploys else None,
-        "deploys": [_deploy_json(d, row["version"]) for d in shown],
-    }
-
-
-def _described(
-    conn: Any, project: Project, rows: list[dict[str, Any]], deploy_limit: int | None
-) -> list[dict[str, Any]]:
-    stats = release_stats(conn, project.id, [r["version"] for r in rows])
-    deploys = deploys_of(conn, [r["id"] for r in rows])
-    return [
-        _release_json(project, r, stats[r["version"]], deploys[r["id"]], deploy_limit) for r in rows
-    ]
-
-
 @router.post("/releases", status_code=201, responses={208: {"description": "already existed"}})
 def post_release(request: Request, principal: ReleaseWriter, body: ReleaseBody) -> JSONResponse:
     """Create a release in one or more projects (201), or confirm it (208)."""
@@ -160,7 +113,7 @@ def post_release(request: Request, principal: ReleaseWriter, body: ReleaseBody) 
                 raise HTTPException(409, f"{project.slug}: {exc}") from None
             if created:
                 release_created(conn, project.id, body.version, now)
-            [described] = _described(conn, project, [row], DEPLOYS_IN_LIST)
+            [described] = describe_releases(conn, project, [row], DEPLOYS_IN_LIST)
             out.append({**described, "created": created})
     any_created = any(r["created"] for r in out)
     return JSONResponse(
@@ -189,7 +142,7 @@ def releases_list(
     with read_connection(engine_of(request)) as conn:
         rows = list_releases(conn, project.id, limit=limit + 1, after=after)
         page = rows[:limit]
-        data = _described(conn, project, page, DEPLOYS_IN_LIST)
+        data = describe_releases(conn, project, page, DEPLOYS_IN_LIST)
     next_cursor = None
     if len(rows) > limit:
         next_cursor = encode_cursor(page[-1]["created_at"], page[-1]["id"])
@@ -210,7 +163,7 @@ def release_detail(
     project = visible_project(request, principal, slug)
     with read_connection(engine_of(request)) as conn:
         row = _release_or_404(conn, project, version)
-        [described] = _described(conn, project, [row], None)
+        [described] = describe_releases(conn, project, [row], None)
     return described
 
 
@@ -230,7 +183,7 @@ def post_deploy(
             )
         except AlreadyExists as exc:
             raise HTTPException(409, str(exc)) from None
-    return _deploy_json(deploy, version)
+    return deploy_json(deploy, version)
 
 
 def _deploy_time(value: str | float, now: float) -> float:
@@ -251,4 +204,4 @@ def deploys_list(
     with read_connection(engine_of(request)) as conn:
         row = _release_or_404(conn, project, version)
         deploys = deploys_of(conn, [row["id"]])[row["id"]]
-    return {"data": [_deploy_json(d, version) for d in deploys], "next_cursor": None}
+    return {"data": [deploy_json(d, version) for d in deploys], "next_cursor": None}

@@ -20,12 +20,12 @@ from faultbox.cli.common import (
     settings_from,
     settings_options,
 )
+from faultbox.digest.dead_letters import retry_dead_letter
 from faultbox.digest.grouping.in_app import InAppRules
 from faultbox.digest.grouping.preview import preview_rules
 from faultbox.digest.grouping.rules import RuleSyntaxError, parse_rules
 from faultbox.query.dsn import dsn_for
 from faultbox.queue import open_queue
-from faultbox.queue.base import IngestMeta, NewMessage
 from faultbox.scrub_config import ScrubConfig
 from faultbox.store.accounts import (
     DEFAULT_TEAM,
@@ -37,7 +37,7 @@ from faultbox.store.accounts import (
     user_roles,
 )
 from faultbox.store.db import read_connection, write_transaction
-from faultbox.store.deadletter import list_dead_letters, take_dead_letter
+from faultbox.store.deadletter import list_dead_letters
 from faultbox.store.projects import (
     create_project,
     get_project,
@@ -320,30 +320,12 @@ def deadletter_retry(letter_id: int, as_json: bool, **overrides: Any) -> None:
     engine = migrated_engine(settings)
     queue = open_queue(settings)
     try:
-        with write_transaction(engine) as conn:
-            letter = take_dead_letter(conn, letter_id)
-            if letter is None:
-                raise CommandError(f"no dead letter {letter_id}")
-            meta = letter.meta or {}
-            message = NewMessage(
-                project_id=int(letter.project_id or 0),
-                kind=letter.kind,
-                event_id=letter.event_id or "",
-                received_at=_now(),
-                payload=letter.payload,
-                meta=IngestMeta(
-                    client_ip=_opt_str(meta.get("client_ip")),
-                    user_agent=_opt_str(meta.get("user_agent")),
-                ),
-            )
-            asyncio.run(queue.put_many([message]))
+        letter = asyncio.run(retry_dead_letter(engine, queue, letter_id, now=_now()))
     finally:
         queue.close()
+    if letter is None:
+        raise CommandError(f"no dead letter {letter_id}")
     emit({"requeued": letter_id}, as_json, f"dead letter {letter_id} queued again")
-
-
-def _opt_str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def _now() -> float:

@@ -212,3 +212,27 @@ def deploys_of(conn: Connection, release_ids: list[int]) -> dict[int, list[dict[
     for r in rows:
         found[int(r.release_id)].append(dict(r._mapping))
     return found
+
+
+def deploys_between(
+    conn: Connection,
+    project_ids: Iterable[int],
+    start: float,
+    end: float,
+    *,
+    environment: str | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """The projects' deploys in ``[start, end)``, oldest first, with their version:
+    the markers on a chart of errors over time."""
+    d = deploys.c
+    query = (
+        select(d.id, d.environment, d.deployed_at, releases.c.version, releases.c.project_id)
+        .join(releases, releases.c.id == d.release_id)
+        .where(releases.c.project_id.in_(sorted(set(project_ids))))
+        .where(d.deployed_at >= start, d.deployed_at < end)
+    )
+    if environment is not None:
+        query = query.where(d.environment == environment)
+    rows = conn.execute(query.order_by(d.deployed_at, d.id).limit(limit))
+    return [dict(r._mapping) for r in rows]

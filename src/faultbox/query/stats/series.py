@@ -52,9 +52,11 @@ def series(
     by: str,
     interval: str | None,
     limit: int,
+    environment: str | None = None,
 ) -> dict[str, Any]:
     """Counts per bucket for the ``limit`` values with the most events (no value is
-    a value: null), the rest summed as ``other``. Buckets are whole UTC hours or
+    a value: null), the rest summed as ``other``; only the events of ``environment``
+    when one is given. Buckets are whole UTC hours or
     days, the first one starting at or before the window's start."""
     if by not in BY:
         raise BadStatsRequest(f"by must be one of {', '.join(BY)}; got {by[:40]!r}")
@@ -63,15 +65,14 @@ def series(
     n_buckets = last - first + 1
     bucket = epoch_bucket(conn, events.c.timestamp, size).label("bucket")
     value = BY[by].label("value")
-    rows = conn.execute(
-        select(bucket, value, func.count().label("n"))
-        .where(
-            events.c.project_id.in_(project_ids),
-            events.c.timestamp >= first * size,
-            events.c.timestamp < (last + 1) * size,
-        )
-        .group_by(bucket, value)
+    query = select(bucket, value, func.count().label("n")).where(
+        events.c.project_id.in_(project_ids),
+        events.c.timestamp >= first * size,
+        events.c.timestamp < (last + 1) * size,
     )
+    if environment is not None:
+        query = query.where(events.c.environment == environment)
+    rows = conn.execute(query.group_by(bucket, value))
     counts: dict[str | None, list[int]] = defaultdict(lambda: [0] * n_buckets)
     for row in rows:
         counts[row.value][int(row.bucket) - first] += int(row.n)

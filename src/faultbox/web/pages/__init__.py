@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from faultbox.web.pages import admin_index, auth, issue, issue_actions, issue_panels
+from faultbox.web.pages import (
+    admin_index,
+    auth,
+    deadletters,
+    issue,
+    issue_actions,
+    issue_panels,
+    overview,
+    releases,
+)
 
 PAGE_ROUTERS: list[APIRouter] = [
     auth.router,
@@ -12,4 +21,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     issue.router,
     issue_actions.router,
     issue_panels.router,
+    overview.router,
+    releases.router,
+    deadletters.router,
 ]
