@@ -112,6 +112,8 @@ def _project_overview(
             bucket_seconds=INTERVALS[by_service["interval"]],
             markers=markers,
             label="Events per " + by_service["interval"],
+            width=1000,  # full page width: keeps the axis text at its size
+            height=200,
         ),
         "service_chart": multi_line_chart(
             _lines(starts, by_service), markers=markers, label="Events by service"
