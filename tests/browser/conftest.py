@@ -290,6 +290,7 @@ def send_sentry_event(
     tags: dict[str, str] | None = None,
     user: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
+    breadcrumbs: list[dict[str, Any]] | None = None,
     release: str = "shop@1.0.0",
     environment: str = "production",
     dsn: str | None = None,
@@ -318,6 +319,8 @@ def send_sentry_event(
                 scope.set_user(user)
             for key, value in (extra or {}).items():
                 scope.set_extra(key, value)
+            for crumb in breadcrumbs or []:
+                scope.add_breadcrumb(crumb)
             if error is not None:
                 try:
                     raise error
