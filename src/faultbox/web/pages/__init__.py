@@ -11,6 +11,7 @@ from faultbox.web.pages import (
     issue,
     issue_actions,
     issue_panels,
+    onboarding,
     overview,
     releases,
 )
@@ -21,6 +22,7 @@ PAGE_ROUTERS: list[APIRouter] = [
     issue.router,
     issue_actions.router,
     issue_panels.router,
+    onboarding.router,
     overview.router,
     releases.router,
     deadletters.router,
