@@ -13,6 +13,7 @@ Debian's ``chromium`` package and the tests launch ``/usr/bin/chromium`` (or
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -251,6 +252,12 @@ def csrf_token(page: Page) -> str:
     return token
 
 
+@functools.cache
+def _hash(password: str) -> str:
+    """One (salted) hash per password per session: argon2 is slow on purpose."""
+    return hash_password(password)
+
+
 def make_user(
     server: LiveServer,
     email: str,
@@ -263,9 +270,7 @@ def make_user(
     """A user with ``role`` in ``team`` (created if needed; 'default' owns 'backend')."""
     with write_transaction(server.engine) as conn:
         team_id = ensure_team(conn, team)
-        user = create_user(
-            conn, email=email, password_hash=hash_password(password), is_superuser=superuser
-        )
+        user = create_user(conn, email=email, password_hash=_hash(password), is_superuser=superuser)
         add_member(conn, team_id=team_id, user_id=user.id, role=role)
     return user.id
 
