@@ -115,6 +115,7 @@ def test_a_viewer_sees_project_settings_read_only(page: Page, server: LiveServer
     assert forge(page, f"/admin/projects/{slug}/keys", "label=mine") == 403
     assert forge(page, "/admin/users", "email=x%40example.com&password=long-enough-1") == 403
     assert forge(page, "/admin/teams", "name=mine") == 403
+    assert forge(page, "/admin/projects", "name=mine&team=default") == 403
     page.goto(f"/admin/projects/{slug}/keys")  # readable, but nothing to press
     expect(page.locator("table.list")).to_contain_text("project DSN")
     for name in ("Rotate", "Revoke", "Create key"):
