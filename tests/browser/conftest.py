@@ -39,10 +39,13 @@ from playwright.sync_api import (
 )
 from sentry_sdk.scope import Scope, use_isolation_scope, use_scope
 
+from faultbox import clock
 from faultbox.accounts.passwords import hash_password
-from faultbox.store.accounts import add_member, create_user, ensure_team
+from faultbox.store.accounts import add_member, create_user, ensure_team, get_user_by_email
 from faultbox.store.db import write_transaction
 from faultbox.store.projects import Project, create_project
+from faultbox.store.web_sessions import start_session
+from faultbox.web.session import SESSION_COOKIE
 from tests.support import REPO, LiveServer, free_port, wait_for
 
 CHROMIUM = os.environ.get("FAULTBOX_CHROMIUM", "/usr/bin/chromium")
@@ -243,6 +246,36 @@ def sign_in(
         page.get_by_role("button", name="Sign in").click()
     path = page.url.removeprefix(server.url)
     assert path == next_path, f"sign-in as {email} landed on {path}: {page.content()[:2000]}"
+
+
+def sign_in_as(
+    page: Page, server: LiveServer, email: str = ADMIN_EMAIL, *, next_path: str = "/overview"
+) -> None:
+    """Start a session in the store and hand the browser its cookie, then open
+    ``next_path``: for tests about something else than the sign-in form (no argon2)."""
+    with write_transaction(server.engine) as conn:
+        token = start_session(
+            conn,
+            user_id=get_user_by_email(conn, email).id,
+            now=clock.now(),
+            lifetime=server.settings.session_days * 86400.0,
+            user_agent="playwright",
+            ip="127.0.0.1",
+        )
+    page.context.add_cookies(
+        [
+            {
+                "name": SESSION_COOKIE,
+                "value": token,
+                "url": server.url,
+                "httpOnly": True,
+                "sameSite": "Lax",
+            }
+        ]
+    )
+    page.goto(next_path)
+    path = page.url.removeprefix(server.url)
+    assert path == next_path, f"{email} landed on {path}"
 
 
 def csrf_token(page: Page) -> str:

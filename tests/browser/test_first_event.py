@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import screenshot, send_sentry_event, sign_in
+from tests.browser.conftest import screenshot, send_sentry_event, sign_in_as
 from tests.support import LiveServer
 
 
@@ -14,7 +14,7 @@ def checkout(cart: dict[str, int]) -> int:
 
 
 def test_the_waiting_panel_turns_into_the_first_issue(page: Page, server: LiveServer) -> None:
-    sign_in(page, server, next_path=f"/projects/{server.project.slug}/onboarding")
+    sign_in_as(page, server, next_path=f"/projects/{server.project.slug}/onboarding")
     expect(page.locator("[data-waiting]")).to_contain_text("Waiting for your first event")
     dsn = page.locator("[data-dsn]").inner_text().strip()
     assert dsn == server.dsn

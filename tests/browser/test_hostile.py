@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PASSWORD, make_user, send_sentry_event, sign_in
+from tests.browser.conftest import make_user, send_sentry_event, sign_in_as
 from tests.support import LiveServer
 
 SCRIPT = "<script>window.__pwned = 1</script>"
@@ -51,7 +51,7 @@ def no_live_markup(page: Page) -> None:
 
 
 def test_event_text_is_shown_as_text(page: Page, server: LiveServer, hostile_issue: int) -> None:
-    sign_in(page, server, next_path=f"/issues/{hostile_issue}")
+    sign_in_as(page, server, next_path=f"/issues/{hostile_issue}")
     expect(page.locator("[data-issue-title]")).to_contain_text(SCRIPT)
     expect(page.locator("main")).to_contain_text(IMG)
     no_live_markup(page)
@@ -73,7 +73,7 @@ def test_comment_markdown_cannot_carry_script(
     page: Page, server: LiveServer, hostile_issue: int
 ) -> None:
     make_user(server, "max@example.com", "member")
-    sign_in(page, server, "max@example.com", PASSWORD, next_path=f"/issues/{hostile_issue}")
+    sign_in_as(page, server, "max@example.com", next_path=f"/issues/{hostile_issue}")
     body = f'{SCRIPT}\n\n{IMG}\n\n[click me]({LINK}) and <a href="{LINK}">raw</a>'
     page.locator("[data-comment-form] textarea").fill(body)
     with page.expect_navigation():

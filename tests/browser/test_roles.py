@@ -9,13 +9,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import (
-    PASSWORD,
     csrf_token,
     make_project,
     make_user,
     screenshot,
     send_sentry_event,
-    sign_in,
+    sign_in_as,
 )
 from tests.support import LiveServer
 
@@ -56,7 +55,7 @@ def test_a_viewer_sees_no_issue_controls_and_cannot_forge_them(
     page: Page, server: LiveServer, issue_id: int
 ) -> None:
     make_user(server, "vera@example.com", "viewer")
-    sign_in(page, server, "vera@example.com", PASSWORD, next_path=f"/issues/{issue_id}")
+    sign_in_as(page, server, "vera@example.com", next_path=f"/issues/{issue_id}")
     expect(page.locator("[data-issue-title]")).to_contain_text("ZeroDivisionError")
     before = status_of(server, issue_id)
     badge = page.locator("[data-status]").inner_text()
@@ -89,7 +88,7 @@ def test_a_member_changes_the_issue_with_its_controls(
     page: Page, server: LiveServer, issue_id: int
 ) -> None:
     make_user(server, "max@example.com", "member")
-    sign_in(page, server, "max@example.com", PASSWORD, next_path=f"/issues/{issue_id}")
+    sign_in_as(page, server, "max@example.com", next_path=f"/issues/{issue_id}")
     screenshot(page, "issue")
     with page.expect_navigation():
         page.get_by_role("button", name="Resolve").click()
@@ -106,7 +105,7 @@ def test_a_viewer_sees_project_settings_read_only(page: Page, server: LiveServer
     make_user(server, "vera@example.com", "viewer")
     slug = server.project.slug
     settings = f"/admin/projects/{slug}/settings/fingerprint"
-    sign_in(page, server, "vera@example.com", PASSWORD, next_path=settings)
+    sign_in_as(page, server, "vera@example.com", next_path=settings)
     expect(page.get_by_text("Read-only: your role may not change")).to_be_visible()
     expect(page.get_by_role("button", name="Save")).to_have_count(0)
     expect(page.get_by_label("Rules")).to_be_disabled()
@@ -134,7 +133,7 @@ def test_a_viewer_sees_project_settings_read_only(page: Page, server: LiveServer
 def test_an_admin_saves_what_a_viewer_could_not(page: Page, server: LiveServer) -> None:
     make_user(server, "ann@example.com", "admin")
     settings = f"/admin/projects/{server.project.slug}/settings/fingerprint"
-    sign_in(page, server, "ann@example.com", PASSWORD, next_path=settings)
+    sign_in_as(page, server, "ann@example.com", next_path=settings)
     page.get_by_label("Rules").fill("error.type:ValueError -> values")
     with page.expect_navigation():
         page.get_by_role("button", name="Save").click()
@@ -148,7 +147,7 @@ def test_another_teams_project_does_not_exist_for_you(
     secret = make_project(server, "secret", team="other")
     make_user(server, "olga@example.com", "owner", team="other")
     page = open_page()
-    sign_in(page, server, "olga@example.com", PASSWORD, next_path="/overview")
+    sign_in_as(page, server, "olga@example.com", next_path="/overview")
     expect(page.get_by_role("link", name=server.project.name, exact=True)).to_have_count(0)
     for path in (
         f"/projects/{server.project.slug}/issues",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.conftest import PageWatch, screenshot, sign_in
+from tests.browser.conftest import PageWatch, screenshot, sign_in_as
 from tests.support import LiveServer
 
 
 @pytest.fixture
 def signed_in(page: Page, server: LiveServer) -> Page:
-    sign_in(page, server)
+    sign_in_as(page, server, next_path="/account/password")
     return page
 
 
