@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, or_, select
 
-from faultbox.store.schema import events
+from faultbox.store.schema import events, issues
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,12 @@ def pick_event(
         events.c.issue_id == issue_id
     )
     if event_id is not None:
-        query = query.where(events.c.event_id == event_id)
+        # Through the (project_id, event_id) unique index: on the issue's index alone a
+        # busy issue's old event is a scan of its events (290 ms for 45 000 of them).
+        project_id = select(issues.c.project_id).where(issues.c.id == issue_id)
+        query = query.where(
+            events.c.project_id == project_id.scalar_subquery(), events.c.event_id == event_id
+        )
     row = conn.execute(
         query.order_by(events.c.timestamp.desc(), events.c.id.desc()).limit(1)
     ).first()
