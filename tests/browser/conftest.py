@@ -329,6 +329,7 @@ def send_sentry_event(
     user: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
     breadcrumbs: list[dict[str, Any]] | None = None,
+    request: dict[str, Any] | None = None,
     release: str = "shop@1.0.0",
     environment: str = "production",
     dsn: str | None = None,
@@ -336,8 +337,10 @@ def send_sentry_event(
     """Send one event with the real sentry-sdk and wait until it is stored.
 
     ``error`` is raised and captured (a real stack trace through this function);
-    otherwise ``message`` is captured as a message.  A fresh client and fresh scopes
-    per call: nothing leaks into sentry-sdk's global state or other tests.
+    otherwise ``message`` is captured as a message.  ``request`` (``url``, ``method``…)
+    is added by an event processor, as sentry-sdk's web framework integrations do.  A
+    fresh client and fresh scopes per call: nothing leaks into sentry-sdk's global state
+    or other tests.
     """
     assert (error is None) != (message is None), "pass error or message"
     client = sentry_sdk.Client(
@@ -359,6 +362,8 @@ def send_sentry_event(
                 scope.set_extra(key, value)
             for crumb in breadcrumbs or []:
                 scope.add_breadcrumb(crumb)
+            if request:
+                scope.add_event_processor(_with_request(request))
             if error is not None:
                 try:
                     raise error
@@ -376,6 +381,14 @@ def send_sentry_event(
         return int(response.json()["issue_id"]) if response.status_code == 200 else None
 
     return SentEvent(event_id, wait_for(stored))
+
+
+def _with_request(request: dict[str, Any]) -> Callable[[Any, Any], Any]:
+    def processor(event: Any, hint: Any) -> Any:
+        event["request"] = dict(request)
+        return event
+
+    return processor
 
 
 def screenshot(page: Page, name: str) -> Path:

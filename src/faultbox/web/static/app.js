@@ -13,6 +13,16 @@
     event.detail.headers["X-CSRF-Token"] = csrfToken();
   });
 
+  // A refused htmx request (a malformed search, a bad event id to diff) answers with a
+  // fragment saying why: show it in the target instead of htmx's silent console error.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 400 || status === 404 || status === 409 || status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // Copy buttons: <button data-copy="#element-id">.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");
