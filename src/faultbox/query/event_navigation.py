@@ -46,8 +46,11 @@ def neighbours(conn: Connection, issue_id: int, timestamp: float, row_id: int) -
     """Ordered by (timestamp, row id), the issue index's order, so every step is a seek."""
     base = select(events.c.event_id).where(events.c.issue_id == issue_id)
     ts, rid = events.c.timestamp, events.c.id
-    newer = base.where(or_(ts > timestamp, and_(ts == timestamp, rid > row_id)))
-    older = base.where(or_(ts < timestamp, and_(ts == timestamp, rid < row_id)))
+    # The redundant bound (>= / <=) makes the step a range seek: SQLite cannot derive
+    # one from the OR of bound parameters and scanned the issue's events (20 ms for
+    # 45 000 of them).
+    newer = base.where(ts >= timestamp, or_(ts > timestamp, and_(ts == timestamp, rid > row_id)))
+    older = base.where(ts <= timestamp, or_(ts < timestamp, and_(ts == timestamp, rid < row_id)))
     return EventNeighbours(
         latest=_first(conn, base.order_by(ts.desc(), rid.desc())),
         oldest=_first(conn, base.order_by(ts, rid)),
