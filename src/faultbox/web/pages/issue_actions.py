@@ -16,7 +16,7 @@ from faultbox.lifecycle.changes import ChangeRefused, Ignore, IssueChange, chang
 from faultbox.lifecycle.comments import EmptyComment, comment_on
 from faultbox.lifecycle.status import InvalidTransition, Status, parse_status
 from faultbox.store.comments import delete_comment, get_comment
-from faultbox.store.db import write_transaction
+from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.issue_state import CATALOGUE_FIELDS
 from faultbox.web.csrf import csrf_protect
 from faultbox.web.pages.issue import visible_issue_for
@@ -30,11 +30,15 @@ def _back(issue_id: int, anchor: str = "") -> Response:
     return RedirectResponse(f"/issues/{issue_id}{anchor}", status_code=303)
 
 
+def _changeable(user: SignedIn, issue: dict[str, Any]) -> dict[str, Any]:
+    if not user.may(issue["project_id"], "event:write"):
+        raise HTTPException(403, "your role cannot change issues (viewers only look)")
+    return issue
+
+
 def _apply(request: Request, user: SignedIn, issue_id: int, change: IssueChange) -> int:
     with write_transaction(engine_of(request)) as conn:
-        issue = visible_issue_for(conn, user, issue_id)
-        if not user.may(issue["project_id"], "event:write"):
-            raise HTTPException(403, "your role cannot change issues (viewers only look)")
+        issue = _changeable(user, visible_issue_for(conn, user, issue_id))
         try:
             refused = change_issues(conn, [issue["id"]], change, actor=user.id, now=clock.now())
         except ChangeRefused as exc:
@@ -85,6 +89,8 @@ def edit_catalogue(
     field: Annotated[str, Form(max_length=32)],
     text: Annotated[str, Form(max_length=MAX_TEXT)] = "",
 ) -> Response:
+    with read_connection(engine_of(request)) as conn:
+        _changeable(user, visible_issue_for(conn, user, issue_id))  # 404/403 before 400
     if field not in CATALOGUE_FIELDS:
         raise HTTPException(400, f"unknown field {field!r}; one of {', '.join(CATALOGUE_FIELDS)}")
     change = IssueChange(catalogue={field: text.strip() or None})
