@@ -21,6 +21,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -330,6 +331,7 @@ def send_sentry_event(
     extra: dict[str, Any] | None = None,
     breadcrumbs: list[dict[str, Any]] | None = None,
     request: dict[str, Any] | None = None,
+    timestamp: datetime | None = None,
     release: str = "shop@1.0.0",
     environment: str = "production",
     dsn: str | None = None,
@@ -338,7 +340,8 @@ def send_sentry_event(
 
     ``error`` is raised and captured (a real stack trace through this function);
     otherwise ``message`` is captured as a message.  ``request`` (``url``, ``method``…)
-    is added by an event processor, as sentry-sdk's web framework integrations do.  A
+    is added by an event processor, as sentry-sdk's web framework integrations do;
+    ``timestamp`` (when the error happened, e.g. hours ago) likewise.  A
     fresh client and fresh scopes per call: nothing leaks into sentry-sdk's global state
     or other tests.
     """
@@ -362,8 +365,8 @@ def send_sentry_event(
                 scope.set_extra(key, value)
             for crumb in breadcrumbs or []:
                 scope.add_breadcrumb(crumb)
-            if request:
-                scope.add_event_processor(_with_request(request))
+            if request or timestamp:
+                scope.add_event_processor(_patch_event(request=request, timestamp=timestamp))
             if error is not None:
                 try:
                     raise error
@@ -383,9 +386,9 @@ def send_sentry_event(
     return SentEvent(event_id, wait_for(stored))
 
 
-def _with_request(request: dict[str, Any]) -> Callable[[Any, Any], Any]:
+def _patch_event(**fields: Any) -> Callable[[Any, Any], Any]:
     def processor(event: Any, hint: Any) -> Any:
-        event["request"] = dict(request)
+        event.update({key: value for key, value in fields.items() if value is not None})
         return event
 
     return processor

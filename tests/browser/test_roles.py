@@ -89,7 +89,6 @@ def test_a_member_changes_the_issue_with_its_controls(
 ) -> None:
     make_user(server, "max@example.com", "member")
     sign_in_as(page, server, "max@example.com", next_path=f"/issues/{issue_id}")
-    screenshot(page, "issue")
     with page.expect_navigation():
         page.get_by_role("button", name="Resolve").click()
     expect(page.locator("[data-status]")).to_have_text("resolved")
