@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from faultbox.api.auth import Principal, engine_of, require
+from faultbox.api.auth import Principal, _principal, engine_of, require
 from faultbox.api.projects import visible_project
 from faultbox.lifecycle.severity import InvalidSeverity, parse_severity
 from faultbox.query.cursor import BadCursor
@@ -21,6 +21,7 @@ from faultbox.query.issues import (
     list_issues,
     redirect_target,
 )
+from faultbox.query.search import SearchQuery, SearchSyntaxError
 from faultbox.query.timefmt import parse_time
 from faultbox.store.db import read_connection
 
@@ -45,6 +46,8 @@ def _choice(value: str | None, allowed: tuple[str, ...] | dict[str, Any], name: 
 
 
 def issue_filters(
+    # The caller (assigned:me); the route's own scope check has already run on it.
+    principal: Annotated[Principal, Depends(_principal)],
     status: str | None = None,
     level: str | None = None,
     environment: str | None = None,
@@ -52,7 +55,13 @@ def issue_filters(
     service: str | None = None,
     since: Annotated[str | None, Query(description="ISO 8601 or epoch seconds")] = None,
     until: Annotated[str | None, Query(description="ISO 8601 or epoch seconds")] = None,
-    query: Annotated[str | None, Query(description="Text in the title or culprit")] = None,
+    query: Annotated[
+        str | None,
+        Query(
+            description="Search: is:unresolved level:error user.id:42 times-seen:>100"
+            ' first-seen:-24h !browser:Safari url:*/checkout* "timed out" (see README)'
+        ),
+    ] = None,
     severity: Annotated[str | None, Query(description="P0, P1, P2 or P3")] = None,
     overdue: Annotated[
         bool | None, Query(description="Past the response target and unacknowledged")
@@ -69,10 +78,19 @@ def issue_filters(
         service=service,
         since=_time(since, "since"),
         until=_time(until, "until"),
-        text=query,
         severity=_severity(severity),
         overdue=overdue,
+        search=_search(query, principal.user_id),
     )
+
+
+def _search(text: str | None, user_id: int) -> SearchQuery | None:
+    if not text:
+        return None
+    try:
+        return SearchQuery.parse(text, user_id=user_id)
+    except SearchSyntaxError as exc:
+        raise HTTPException(400, f"query: {exc}") from None
 
 
 def _severity(value: str | None) -> str | None:

@@ -17,16 +17,27 @@ def encode_cursor(sort_value: object, row_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[object, int]:
+    values, row_id = decode_cursor_values(cursor, 1)
+    return values[0], row_id
+
+
+def decode_cursor_values(cursor: str, count: int) -> tuple[list[object], int]:
+    """A cursor of ``count`` sort values (written as a list when more than one)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, row_id = orjson.loads(raw)
     except (binascii.Error, ValueError, TypeError):
         raise BadCursor("malformed cursor; use the next_cursor value of a previous page") from None
+    values = value if count > 1 and type(value) is list else [value]
     # Every sort key is a number and ids are BIGINTs; anything else (null, bool, text,
     # a list, an integer past 64 bits) would fail in the SQL comparison with a 500.
-    if not (_bigint(row_id) and (type(value) is float or _bigint(value))):
+    if not (
+        _bigint(row_id)
+        and len(values) == count
+        and all(type(v) is float or _bigint(v) for v in values)
+    ):
         raise BadCursor("malformed cursor; use the next_cursor value of a previous page")
-    return value, row_id
+    return values, row_id
 
 
 def _bigint(value: object) -> bool:

@@ -6,23 +6,32 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, or_, select
+from sqlalchemy import Connection, and_, case, exists, or_, select
 
 from faultbox import clock
+from faultbox.lifecycle.severity import SEVERITIES
 from faultbox.lifecycle.status import OPEN, Status
-from faultbox.query.cursor import decode_cursor, encode_cursor
+from faultbox.query.cursor import BadCursor, decode_cursor_values, encode_cursor
 from faultbox.query.markdown import render
 from faultbox.query.overdue import overdue_clause, severity_json
 from faultbox.query.patterns import patterns_of_issue
+from faultbox.query.search import SearchQuery
 from faultbox.query.timefmt import iso
 from faultbox.store.issue_state import CATALOGUE_FIELDS, user_email
 from faultbox.store.schema import issue_hourly, issue_redirects, issue_tags, issues, projects
 
-SORTS = {
-    "last_seen": issues.c.last_seen,
-    "first_seen": issues.c.first_seen,
-    "times_seen": issues.c.times_seen,
-    "users": issues.c.users_seen,
+# P0 first, an issue without severity after P3.
+_SEVERITY_RANK = case(
+    *((issues.c.severity == s, rank) for rank, s in enumerate(SEVERITIES)), else_=len(SEVERITIES)
+)
+# Each sort: (expression, descending) pairs, then the id (descending) breaks ties.
+SORTS: dict[str, tuple[tuple[Any, bool], ...]] = {
+    "last_seen": ((issues.c.last_seen, True),),
+    "first_seen": ((issues.c.first_seen, True),),
+    "times_seen": ((issues.c.times_seen, True),),
+    "events": ((issues.c.times_seen, True),),  # Sentry's name for it
+    "users": ((issues.c.users_seen, True),),
+    "severity": ((_SEVERITY_RANK, False), (issues.c.last_seen, True)),
 }
 # Every lifecycle status, plus "unresolved": any open one (as in Sentry's is:unresolved).
 STATUSES = ("unresolved", *(s.value for s in Status))
@@ -38,9 +47,9 @@ class IssueFilters:
     service: str | None = None
     since: float | None = None
     until: float | None = None
-    text: str | None = None
     severity: str | None = None  # P0..P3
     overdue: bool | None = None  # past the response target, unacknowledged (at clock.now())
+    search: SearchQuery | None = None  # the search language (query/search/), parsed
 
 
 def _facet(key: str, value: str) -> Any:
@@ -49,7 +58,7 @@ def _facet(key: str, value: str) -> Any:
     )
 
 
-def _filtered(query: Any, project_id: int, filters: IssueFilters) -> Any:
+def _filtered(query: Any, project_id: int, filters: IssueFilters, dialect: str) -> Any:
     query = query.where(issues.c.project_id == project_id)
     if filters.status == "unresolved":
         query = query.where(issues.c.status.in_(sorted(OPEN)))
@@ -69,16 +78,8 @@ def _filtered(query: Any, project_id: int, filters: IssueFilters) -> Any:
         query = query.where(issues.c.last_seen >= filters.since)
     if filters.until is not None:
         query = query.where(issues.c.first_seen <= filters.until)
-    if filters.text:
-        pattern = (
-            "%" + filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        )
-        query = query.where(
-            or_(
-                issues.c.title.ilike(pattern, escape="\\"),
-                issues.c.culprit.ilike(pattern, escape="\\"),
-            )
-        )
+    if filters.search is not None:
+        query = query.where(*filters.search.conditions(dialect))
     return query
 
 
@@ -91,7 +92,7 @@ def matching_issue_ids(
     limit: int = 1000,
 ) -> list[int]:
     """The ids of the project's issues that match (within ``ids`` when given)."""
-    query = _filtered(select(issues.c.id), project_id, filters)
+    query = _filtered(select(issues.c.id), project_id, filters, conn.dialect.name)
     if ids is not None:
         query = query.where(issues.c.id.in_(sorted({i for i in ids if 0 < i < 2**63})))
     rows = conn.execute(query.order_by(issues.c.id).limit(limit)).scalars()
@@ -107,19 +108,78 @@ def list_issues(
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    column = SORTS[sort]
-    query = _filtered(_issue_select(), project_id, filters)
-    if cursor:
-        value, last_id = decode_cursor(cursor)
-        query = query.where(or_(column < value, and_(column == value, issues.c.id < last_id)))
-    rows = conn.execute(query.order_by(column.desc(), issues.c.id.desc()).limit(limit + 1)).all()
+    keys = SORTS[sort]
+    labels = [f"sort_{n}" for n in range(len(keys))]
+    query = _filtered(
+        _issue_select().add_columns(
+            *(e.label(name) for (e, _), name in zip(keys, labels, strict=True))
+        ),
+        project_id,
+        filters,
+        conn.dialect.name,
+    )
+    at = decode_cursor_values(cursor, len(keys)) if cursor else None
+    rows: list[Any]
+    if sort == "severity":
+        rows = _by_severity(conn, query, at, limit + 1)
+    else:
+        if at is not None:
+            query = query.where(_after(keys, *at))
+        order = [e.desc() if descending else e.asc() for e, descending in keys]
+        rows = list(conn.execute(query.order_by(*order, issues.c.id.desc()).limit(limit + 1)))
     page = [dict(r._mapping) for r in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
         last = page[-1]
-        sort_key = "users_seen" if sort == "users" else sort
-        next_cursor = encode_cursor(last[sort_key], last["id"])
+        values = [last[name] for name in labels]
+        next_cursor = encode_cursor(values[0] if len(values) == 1 else values, last["id"])
     return [issue_json(r) for r in page], next_cursor
+
+
+def _by_severity(
+    conn: Connection, query: Any, at: tuple[list[object], int] | None, wanted: int
+) -> list[Any]:
+    """The severity order read one severity at a time (P0 … P3, then none), each in
+    last_seen order from ``ix_issues_project_id_severity_last_seen``: page 100 costs
+    what page 1 does, where ordering by the rank expression would sort every issue
+    of the project for each page."""
+    c = issues.c
+    first, after = 0, None
+    if at is not None:
+        (rank, last_seen), last_id = at
+        if type(rank) is not int or not 0 <= rank <= len(SEVERITIES):
+            raise BadCursor("malformed cursor; use the next_cursor value of a previous page")
+        first, after = rank, (last_seen, last_id)
+    rows: list[Any] = []
+    for rank in range(first, len(SEVERITIES) + 1):
+        bucket = query.where(
+            c.severity == SEVERITIES[rank] if rank < len(SEVERITIES) else c.severity.is_(None)
+        )
+        if after is not None and rank == first:
+            seen, last_id = after
+            bucket = bucket.where(
+                or_(c.last_seen < seen, and_(c.last_seen == seen, c.id < last_id))
+            )
+        order = (c.last_seen.desc(), c.id.desc())
+        rows += conn.execute(bucket.order_by(*order).limit(wanted - len(rows))).all()
+        if len(rows) >= wanted:
+            break
+    return rows
+
+
+def _after(keys: tuple[tuple[Any, bool], ...], values: list[object], last_id: int) -> Any:
+    """Keyset: the rows after the cursor's row in the sort order (lexicographic over
+    the sort keys, then the id), whatever each key's direction."""
+    branches = []
+    for n in range(len(keys) + 1):
+        equal = [e == v for (e, _), v in zip(keys[:n], values[:n], strict=True)]
+        if n < len(keys):
+            expression, descending = keys[n]
+            beyond = expression < values[n] if descending else expression > values[n]
+        else:
+            beyond = issues.c.id < last_id
+        branches.append(and_(*equal, beyond))
+    return or_(*branches)
 
 
 def _issue_select() -> Any:

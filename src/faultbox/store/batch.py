@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Float, String, and_, bindparam, case, select,
 
 from faultbox.model import Event, Grouping
 from faultbox.store.dialect import upsert
+from faultbox.store.facets import event_facets
 from faultbox.store.schema import (
     events,
     issue_hashes,
@@ -24,9 +25,9 @@ from faultbox.store.schema import (
     issues,
     projects,
 )
+from faultbox.store.search_index import add_texts
+from faultbox.store.search_text import event_texts
 
-# Tag keys indexed per issue (filters, and later the value distributions).
-_MAX_TAGS_PER_EVENT = 50
 _CHUNK = 400  # stays below SQLite's bound-parameter limit
 
 
@@ -89,6 +90,7 @@ def store_batch(conn: Connection, batch: list[ProcessedEvent]) -> BatchResult:
     _update_issue_counters(conn, by_issue, new_users, fresh, issue_of_hash)
     _upsert_hourly(conn, by_issue)
     _upsert_tags(conn, by_issue)
+    _index_text(conn, fresh, issue_of_hash, result.new_issue_ids)
     result.stored = len(fresh)
     result.events_by_issue = dict(by_issue)
     return result
@@ -322,19 +324,18 @@ def add_hourly_counts(conn: Connection, counts: dict[tuple[int, int], int]) -> N
     )
 
 
-def event_facets(event: Event) -> Iterable[tuple[str, str]]:
-    yield "level", event.level.value
-    if event.environment:
-        yield "environment", event.environment
-    if event.release:
-        yield "release", event.release
-    if event.service:
-        yield "service", event.service
-    for n, (key, value) in enumerate(event.tags.items()):
-        if n >= _MAX_TAGS_PER_EVENT:
-            break
-        if key not in ("environment", "release", "service", "level"):
-            yield key, value
+def _index_text(
+    conn: Connection,
+    batch: list[ProcessedEvent],
+    issue_of_hash: dict[tuple[int, str], int],
+    new_issue_ids: list[int],
+) -> None:
+    texts: dict[int, list[str]] = defaultdict(list)
+    for p in batch:
+        issue_id = issue_of_hash[(p.event.project_id, p.grouping.hash)]
+        g = p.grouping
+        texts[issue_id].extend(event_texts(p.event, g.title, g.culprit, event_facets(p.event)))
+    add_texts(conn, texts, new_issue_ids)
 
 
 def _upsert_tags(conn: Connection, by_issue: dict[int, list[Event]]) -> None:

@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from faultbox.model import event_from_dict
-from faultbox.store.batch import TagCount, add_hourly_counts, add_tag_counts, event_facets
+from faultbox.store.batch import TagCount, add_hourly_counts, add_tag_counts
 from faultbox.store.dialect import upsert
+from faultbox.store.facets import event_facets
 from faultbox.store.payload import unpack
 from faultbox.store.schema import (
     events,
@@ -31,6 +32,7 @@ from faultbox.store.schema import (
     issues,
     projects,
 )
+from faultbox.store.search_index import merge_documents, rebuild_documents
 
 MAX_MERGE = 100  # issues in one merge request
 
@@ -86,6 +88,7 @@ def merge_issues(
     _merge_hourly(conn, target_id, sources)
     _merge_tags(conn, target_id, sources)
     _merge_counters(conn, target_id, [rows[target_id], *(rows[i] for i in sources)])
+    merge_documents(conn, target_id, sources)
     conn.execute(
         update(issue_redirects)
         .where(issue_redirects.c.target_id.in_(sources))
@@ -225,6 +228,8 @@ def unmerge_hashes(
             .values(issue_id=new_id)
         )
     _move_aggregates(conn, source, new_id, moved)
+    # The source may keep text only the moved events had: both are read anew.
+    rebuild_documents(conn, [issue_id, new_id])
     return UnmergeResult(new_issue_id=new_id, moved_events=len(moved))
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 
 from faultbox.store.db import is_sqlite
 from faultbox.store.schema import metadata
+from faultbox.store.search_index import is_search_table
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -60,8 +61,16 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """What the schema comparison looks at: not the full-text index, which lives
+    outside schema.py (an FTS5 virtual table has no SQLAlchemy description)."""
+    return not (type_ == "table" and name is not None and is_search_table(name))
+
+
 def pending_changes(engine: Engine) -> list[object]:
     """Differences between the migrated database and schema.py (empty when in sync)."""
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": include_name}
+        )
         return list(compare_metadata(ctx, metadata))

@@ -151,6 +151,8 @@ issues = Table(
     Index(None, "project_id", "last_seen"),
     Index(None, "project_id", "first_seen"),
     Index(None, "project_id", "times_seen"),
+    # The severity sort reads one severity at a time in last_seen order (query/issues.py).
+    Index(None, "project_id", "severity", "last_seen"),
 )
 
 issue_hashes = Table(
