@@ -14,15 +14,17 @@ from faultbox.web.pages import (
     onboarding,
     overview,
     releases,
+    stream,
 )
 
 PAGE_ROUTERS: list[APIRouter] = [
     auth.router,
-    admin_index.router,
+    stream.router,
     issue.router,
     issue_actions.router,
     issue_panels.router,
     onboarding.router,
+    admin_index.router,
     overview.router,
     releases.router,
     deadletters.router,
