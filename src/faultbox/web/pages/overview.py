@@ -61,6 +61,7 @@ def overview(
             "nav": "overview",
             "projects": projects,
             "chosen": chosen,
+            "project": chosen,  # the nav links to its issues and releases
             "period": period,
             "periods": PERIODS,
             "environment": environment,
