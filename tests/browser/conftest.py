@@ -81,10 +81,18 @@ _ASSET_TYPES = frozenset({"stylesheet", "script", "image", "font"})
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the browser tests, and run them last.
+
+    Playwright's sync API keeps an asyncio loop running in the main thread while it is
+    open; tests that call ``asyncio.run()`` after it fail ("cannot be called from a
+    running event loop"). Last, and closed when this package ends (the fixtures below
+    are package-scoped), the browser tests leave the rest of the suite alone."""
     here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.browser)
+    browser_items = [item for item in items if here in Path(str(item.fspath)).parents]
+    for item in browser_items:
+        item.add_marker(pytest.mark.browser)
+    chosen = set(map(id, browser_items))
+    items[:] = [item for item in items if id(item) not in chosen] + browser_items
 
 
 # -- watching pages -----------------------------------------------------------------
@@ -164,13 +172,13 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 # -- the browser --------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as pw:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(
