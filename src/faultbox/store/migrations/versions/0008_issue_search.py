@@ -6,7 +6,8 @@ Revises: 0007
 Create Date: 2026-11-30 10:00:00
 
 Issues stored before this revision are indexed here, from their title, culprit and
-newest events (``store.search_index.rebuild_documents``).
+newest events (``store.search_index.rebuild_documents``); the digest extends their
+documents as new events arrive.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ branch_labels = None
 depends_on = None
 
 _BACKFILL_CHUNK = 2000
+# Title and culprit, and the text of each issue's newest events: enough to find old
+# issues by, in about a minute for 10 000 issues (later events extend the document).
+_EVENTS_PER_ISSUE = 20
 
 
 def upgrade() -> None:
@@ -55,7 +59,9 @@ def upgrade() -> None:
     )
     ids = [int(i) for i in bind.execute(sa.text("SELECT id FROM issues ORDER BY id")).scalars()]
     for start in range(0, len(ids), _BACKFILL_CHUNK):
-        rebuild_documents(bind, ids[start : start + _BACKFILL_CHUNK])
+        rebuild_documents(
+            bind, ids[start : start + _BACKFILL_CHUNK], events_per_issue=_EVENTS_PER_ISSUE
+        )
 
 
 def downgrade() -> None:
