@@ -15,6 +15,7 @@ ALLOWED: dict[str, set[str]] = {
     # Issue workflow rules and the services applying them (write through store).
     "lifecycle": {"store"},
     "store": set(),
+    "alerts": {"store", "lifecycle", "query"},
     "query": {"store", "lifecycle"},
     "accounts": set(),
     # The API previews regrouping with the digest's own grouping code (no second copy).

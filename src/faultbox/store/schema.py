@@ -395,3 +395,65 @@ saved_searches = Table(
     Column("created_at", Float, nullable=False),
     UniqueConstraint("user_id", "project_id", "name"),
 )
+
+# -- alerting (alerts/): rules, their per-subject state, and what fired -------------
+
+# A rule: a condition kind (alerts/conditions/) with its parameters, an optional
+# issue-search filter (``service:payments level:error``), and noise control.
+alert_rules = Table(
+    "alert_rules",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    # new_issue, regression, threshold, per_user, spike, no_data
+    Column("condition", String(32), nullable=False),
+    Column("params", Text, nullable=False, default="{}"),  # JSON, per condition
+    Column("filter", Text, nullable=False, default=""),  # issue-search query text
+    Column("severity", String(2), nullable=True),  # P0..P3; None: the issue's (or P2)
+    Column("targets", Text, nullable=True),  # JSON {"P1": [channel ids], "*": [...]}
+    Column("throttle_seconds", Integer, nullable=False, default=0),
+    Column("quiet_windows", Text, nullable=True),  # JSON [{"start","end","tz"}]
+    Column("created_by", ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index(None, "project_id"),
+)
+
+# Per rule and subject ("stream", "issue:12", "user:<key>", "service:<name>"): is the
+# condition currently crossed (fire once per crossing), and when it last fired
+# (throttle).
+alert_rule_state = Table(
+    "alert_rule_state",
+    metadata,
+    Column("rule_id", ForeignKey("alert_rules.id", ondelete="CASCADE"), primary_key=True),
+    Column("subject", String(400), primary_key=True),
+    Column("active", Boolean, nullable=False, default=False),
+    Column("last_fired_at", Float, nullable=True),
+    Column("last_value", Float, nullable=True),
+    Column("updated_at", Float, nullable=False),
+)
+
+# One alert that fired (or was suppressed): what a delivery (outbox) hangs off.
+# ``dedup_key`` is unique per rule: a rule never records a crossing or occurrence twice.
+alert_firings = Table(
+    "alert_firings",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("rule_id", ForeignKey("alert_rules.id", ondelete="CASCADE"), nullable=False),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("subject", String(400), nullable=False),
+    Column("fired_at", Float, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("issue_id", ForeignKey("issues.id", ondelete="SET NULL"), nullable=True),
+    Column("severity", String(2), nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("dedup_key", String(500), nullable=False),
+    # Why it was not sent (throttled, quiet window, issue ignored/acknowledged); NULL:
+    # deliver it. A suppressed crossing is consumed all the same.
+    Column("suppressed", String(32), nullable=True),
+    UniqueConstraint("rule_id", "dedup_key"),
+    Index(None, "project_id", "fired_at"),
+)

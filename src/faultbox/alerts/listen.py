@@ -1,0 +1,40 @@
+"""Evaluate the new-issue and regression rules as soon as the digest reports one
+(``lifecycle.hooks``, fired after its commit), instead of waiting for the periodic
+job; both paths record a firing once (its dedup key)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+
+from faultbox import clock
+from faultbox.alerts.evaluate import evaluate_rules
+from faultbox.alerts.model import Firing
+from faultbox.lifecycle import hooks
+from faultbox.store.db import write_transaction
+
+log = logging.getLogger(__name__)
+
+
+def listen(engine: Engine, on_firing: Callable[[Firing], None] | None = None) -> Callable[[], None]:
+    """Subscribe to the digest's hooks; returns the unsubscriber."""
+
+    def run(project_id: int, kind: str) -> None:
+        with write_transaction(engine) as conn:
+            fired = evaluate_rules(conn, clock.now(), project_id=project_id, kinds={kind})
+        for firing in fired:
+            if on_firing is not None:
+                on_firing(firing)
+
+    stops = [
+        hooks.on_new_issue(lambda n: run(n.project_id, "new_issue")),
+        hooks.on_regression(lambda n: run(n.project_id, "regression")),
+    ]
+
+    def unsubscribe() -> None:
+        for stop in stops:
+            stop()
+
+    return unsubscribe

@@ -1,0 +1,178 @@
+"""Alert rules, their per-subject state and the firings they recorded (alerts/)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, select, update
+
+from faultbox.store.schema import alert_firings, alert_rule_state, alert_rules
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRow:
+    id: int
+    project_id: int
+    name: str
+    enabled: bool
+    condition: str
+    params: dict[str, Any]
+    filter: str
+    severity: str | None
+    targets: dict[str, list[int]] | None
+    throttle_seconds: int
+    quiet_windows: list[dict[str, str]]
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StateRow:
+    subject: str
+    active: bool
+    last_fired_at: float | None
+    last_value: float | None
+
+
+def create_rule(
+    conn: Connection,
+    *,
+    project_id: int,
+    name: str,
+    condition: str,
+    now: float,
+    params: Mapping[str, Any] | None = None,
+    filter: str = "",
+    severity: str | None = None,
+    targets: Mapping[str, Sequence[int]] | None = None,
+    throttle_seconds: int = 0,
+    quiet_windows: Sequence[Mapping[str, str]] | None = None,
+    enabled: bool = True,
+    created_by: int | None = None,
+) -> int:
+    result = conn.execute(
+        alert_rules.insert().values(
+            project_id=project_id,
+            name=name,
+            enabled=enabled,
+            condition=condition,
+            params=json.dumps(dict(params or {})),
+            filter=filter,
+            severity=severity,
+            targets=json.dumps({k: list(v) for k, v in targets.items()}) if targets else None,
+            throttle_seconds=throttle_seconds,
+            quiet_windows=json.dumps([dict(w) for w in quiet_windows]) if quiet_windows else None,
+            created_by=created_by,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    assert result.inserted_primary_key is not None
+    return int(result.inserted_primary_key[0])
+
+
+def enabled_rules(conn: Connection, project_id: int | None = None) -> list[RuleRow]:
+    query = select(alert_rules).where(alert_rules.c.enabled.is_(True)).order_by(alert_rules.c.id)
+    if project_id is not None:
+        query = query.where(alert_rules.c.project_id == project_id)
+    return [_rule(row._mapping) for row in conn.execute(query)]
+
+
+def _rule(row: RowMapping) -> RuleRow:
+    return RuleRow(
+        id=int(row["id"]),
+        project_id=int(row["project_id"]),
+        name=row["name"],
+        enabled=bool(row["enabled"]),
+        condition=row["condition"],
+        params=json.loads(row["params"] or "{}"),
+        filter=row["filter"] or "",
+        severity=row["severity"],
+        targets=json.loads(row["targets"]) if row["targets"] else None,
+        throttle_seconds=int(row["throttle_seconds"]),
+        quiet_windows=json.loads(row["quiet_windows"]) if row["quiet_windows"] else [],
+        created_at=float(row["created_at"]),
+    )
+
+
+def states(conn: Connection, rule_id: int) -> dict[str, StateRow]:
+    rows = conn.execute(select(alert_rule_state).where(alert_rule_state.c.rule_id == rule_id))
+    return {
+        r.subject: StateRow(r.subject, bool(r.active), r.last_fired_at, r.last_value) for r in rows
+    }
+
+
+def save_state(
+    conn: Connection,
+    rule_id: int,
+    subject: str,
+    *,
+    exists: bool,
+    active: bool,
+    value: float | None,
+    now: float,
+    fired_at: float | None = None,
+) -> None:
+    values: dict[str, Any] = {"active": active, "last_value": value, "updated_at": now}
+    if fired_at is not None:
+        values["last_fired_at"] = fired_at
+    if exists:
+        conn.execute(
+            update(alert_rule_state)
+            .where(alert_rule_state.c.rule_id == rule_id, alert_rule_state.c.subject == subject)
+            .values(**values)
+        )
+    else:
+        conn.execute(alert_rule_state.insert().values(rule_id=rule_id, subject=subject, **values))
+
+
+def has_firing(conn: Connection, rule_id: int, dedup_key: str) -> bool:
+    found = conn.execute(
+        select(alert_firings.c.id).where(
+            alert_firings.c.rule_id == rule_id, alert_firings.c.dedup_key == dedup_key
+        )
+    ).first()
+    return found is not None
+
+
+def record_firing(
+    conn: Connection,
+    *,
+    rule_id: int,
+    project_id: int,
+    subject: str,
+    fired_at: float,
+    value: float,
+    threshold: float,
+    issue_id: int | None,
+    severity: str,
+    explanation: str,
+    dedup_key: str,
+    suppressed: str | None = None,
+) -> int:
+    result = conn.execute(
+        alert_firings.insert().values(
+            rule_id=rule_id,
+            project_id=project_id,
+            subject=subject,
+            fired_at=fired_at,
+            value=value,
+            threshold=threshold,
+            issue_id=issue_id,
+            severity=severity,
+            explanation=explanation,
+            dedup_key=dedup_key,
+            suppressed=suppressed,
+        )
+    )
+    assert result.inserted_primary_key is not None
+    return int(result.inserted_primary_key[0])
+
+
+def firings(conn: Connection, rule_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(alert_firings).where(alert_firings.c.rule_id == rule_id).order_by(alert_firings.c.id)
+    )
+    return [dict(r._mapping) for r in rows]
