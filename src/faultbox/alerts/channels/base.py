@@ -1,0 +1,167 @@
+"""What every channel shares: the notification, the delivery result and the protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import httpx
+
+Kind = Literal["trigger", "acknowledge", "resolve", "test"]
+KINDS: tuple[Kind, ...] = ("trigger", "acknowledge", "resolve", "test")
+
+EXCERPT_LIMIT = 2048  # bytes of a response body kept for the delivery record
+DEFAULT_TIMEOUT = 10.0  # seconds, connect/read/write/pool each
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One issue inside a storm digest."""
+
+    title: str
+    url: str = ""
+    short_id: str = ""
+    level: str = ""
+    event_count: int = 0
+
+
+@dataclass(frozen=True)
+class Notification:
+    kind: Kind
+    title: str
+    text: str
+    dedup_key: str  # stable per rule + issue: PagerDuty dedup_key, Opsgenie alias, …
+    project: str = ""
+    short_id: str = ""
+    level: str = ""
+    severity: str = ""  # P0 … P3
+    environment: str = ""
+    release: str = ""
+    culprit: str = ""
+    event_count: int = 0
+    first_seen: str = ""  # ISO 8601
+    last_seen: str = ""
+    url: str = ""  # the issue on the dashboard
+    items: tuple[DigestItem, ...] = field(default=())
+
+    def fields(self) -> list[tuple[str, str]]:
+        """The summary fields that have a value, labelled for people."""
+        pairs = [
+            ("Project", self.project),
+            ("Issue", self.short_id),
+            ("Level", self.level),
+            ("Severity", self.severity),
+            ("Environment", self.environment),
+            ("Release", self.release),
+            ("Culprit", self.culprit),
+            ("Events", str(self.event_count) if self.event_count else ""),
+            ("First seen", self.first_seen),
+            ("Last seen", self.last_seen),
+        ]
+        return [(k, v) for k, v in pairs if v]
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    ok: bool
+    status_code: int | None = None
+    response: str = ""  # at most EXCERPT_LIMIT bytes of the answer (or the error)
+    retry_after: float | None = None  # seconds the service asked us to wait
+    permanent: bool = False  # retrying will not help (4xx other than 408/429, bad config)
+
+    @property
+    def transient(self) -> bool:
+        return not self.ok and not self.permanent
+
+
+@dataclass(frozen=True)
+class ConfigKey:
+    name: str
+    required: bool = False
+    secret: bool = False  # stored encrypted, passed in ``secrets``, never shown again
+    url: bool = False  # must be an absolute http(s) URL
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+
+class Channel(Protocol):
+    name: str
+    keys: tuple[ConfigKey, ...]
+
+    def send(
+        self,
+        notification: Notification,
+        config: Mapping[str, Any],
+        secrets: Mapping[str, Any],
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> DeliveryResult:
+        """Deliver; never raises for network or HTTP failures (it classifies them)."""
+        ...
+
+
+def excerpt(text: str | bytes) -> str:
+    raw = text.encode("utf-8", "replace") if isinstance(text, str) else text
+    return raw[:EXCERPT_LIMIT].decode("utf-8", "ignore")
+
+
+def truncate(text: str, limit: int) -> str:
+    """At most ``limit`` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def is_permanent_status(status: int) -> bool:
+    return 400 <= status < 500 and status not in (408, 429)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds (the HTTP-date form is rare for these APIs: ignored)."""
+    if not value:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return max(seconds, 0.0)
+
+
+def classify_response(response: httpx.Response, ok_statuses: tuple[int, ...]) -> DeliveryResult:
+    status = response.status_code
+    body = excerpt(response.content)
+    if status in ok_statuses:
+        return DeliveryResult(ok=True, status_code=status, response=body)
+    return DeliveryResult(
+        ok=False,
+        status_code=status,
+        response=body,
+        retry_after=parse_retry_after(response.headers.get("retry-after")),
+        permanent=is_permanent_status(status),
+    )
+
+
+def post_json(
+    url: str,
+    body: bytes,
+    *,
+    headers: Mapping[str, str] | None = None,
+    ok_statuses: tuple[int, ...] = (200, 201, 202, 204),
+    timeout: float = DEFAULT_TIMEOUT,
+) -> DeliveryResult:
+    """POST a JSON body without following redirects; classify whatever happens."""
+    all_headers = {"Content-Type": "application/json", "User-Agent": "faultbox-alerts"}
+    all_headers.update(headers or {})
+    try:
+        with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False) as client:
+            response = client.post(url, content=body, headers=all_headers)
+    except httpx.TimeoutException as exc:
+        return DeliveryResult(ok=False, response=excerpt(f"timeout: {exc!r}"))
+    except httpx.TransportError as exc:  # connection refused, reset, DNS, TLS
+        return DeliveryResult(ok=False, response=excerpt(f"connection error: {exc!r}"))
+    except httpx.InvalidURL as exc:
+        return DeliveryResult(ok=False, response=excerpt(f"invalid url: {exc}"), permanent=True)
+    return classify_response(response, ok_statuses)
+
+
+def misconfigured(reason: str) -> DeliveryResult:
+    return DeliveryResult(ok=False, response=excerpt(reason), permanent=True)

@@ -1,0 +1,121 @@
+"""Slack incoming webhook: a fallback ``text`` plus Block Kit ``blocks``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from faultbox.alerts.channels.base import (
+    DEFAULT_TIMEOUT,
+    ConfigKey,
+    DeliveryResult,
+    Notification,
+    misconfigured,
+    post_json,
+    truncate,
+)
+
+# Block Kit limits: section text 3000, header 150, field 2000 (10 fields), button 75,
+# button url 3000, context element 2000, 50 blocks per message; text 40 000.
+SECTION_LIMIT = 3000
+HEADER_LIMIT = 150
+FIELD_LIMIT = 2000
+MAX_FIELDS = 10
+BUTTON_LIMIT = 75
+URL_LIMIT = 3000
+MAX_DIGEST_ITEMS = 20
+FALLBACK_LIMIT = 3000
+
+_PREFIX = {
+    "trigger": "",
+    "acknowledge": "Acknowledged: ",
+    "resolve": "Resolved: ",
+    "test": "Test: ",
+}
+
+
+def escape(text: str) -> str:
+    """Slack's mrkdwn control characters: &, < and > (links and mentions)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _mrkdwn(text: str, limit: int) -> dict[str, Any]:
+    # Escape first, then cut, so an entity is never split and the limit holds.
+    escaped = escape(text)
+    if len(escaped) > limit:
+        escaped = escaped[: limit - 1]
+        amp = escaped.rfind("&")
+        if amp != -1 and ";" not in escaped[amp:]:
+            escaped = escaped[:amp]
+        escaped += "…"
+    return {"type": "mrkdwn", "text": escaped or " "}
+
+
+def payload(notification: Notification) -> dict[str, Any]:
+    n = notification
+    title = _PREFIX[n.kind] + n.title
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": truncate(title, HEADER_LIMIT) or " "},
+        },
+    ]
+    if n.text:
+        blocks.append({"type": "section", "text": _mrkdwn(n.text, SECTION_LIMIT)})
+    fields = [_mrkdwn(f"*{k}*\n{v}", FIELD_LIMIT) for k, v in n.fields()][:MAX_FIELDS]
+    if fields:
+        blocks.append({"type": "section", "fields": fields})
+    if n.items:
+        lines = []
+        for item in n.items[:MAX_DIGEST_ITEMS]:
+            label = escape(truncate(item.title, 200))
+            if item.url and len(item.url) < 500 and "|" not in item.url and ">" not in item.url:
+                label = f"<{item.url}|{label}>"
+            count = f" ({item.event_count} events)" if item.event_count else ""
+            lines.append(f"• {label}{count}")
+        more = len(n.items) - MAX_DIGEST_ITEMS
+        if more > 0:
+            lines.append(f"… and {more} more")
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": truncate("\n".join(lines), SECTION_LIMIT)},
+            }
+        )
+    if n.url and len(n.url) <= URL_LIMIT:
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Open issue"},
+                        "url": n.url,
+                    }
+                ],
+            }
+        )
+    return {"text": truncate(title, FALLBACK_LIMIT) or " ", "blocks": blocks}
+
+
+class SlackChannel:
+    name = "slack"
+    keys: tuple[ConfigKey, ...] = (
+        ConfigKey("webhook_url", required=True, secret=True, url=True, help="Incoming webhook URL"),
+    )
+
+    def send(
+        self,
+        notification: Notification,
+        config: Mapping[str, Any],
+        secrets: Mapping[str, Any],
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> DeliveryResult:
+        url = secrets.get("webhook_url")
+        if not url:
+            return misconfigured("slack: webhook_url is missing")
+        body = orjson.dumps(payload(notification))
+        return post_json(str(url), body, ok_statuses=(200,), timeout=timeout)

@@ -1,0 +1,80 @@
+"""A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    raw: bytes
+
+    def message(self) -> EmailMessage:
+        msg = email.message_from_bytes(self.raw, policy=email.policy.default)
+        assert isinstance(msg, EmailMessage)
+        return msg
+
+
+@dataclass
+class Mailbox:
+    port: int = 0
+    received: list[Received] = field(default_factory=list)
+    refuse: dict[str, str] = field(default_factory=dict)  # recipient → SMTP reply
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.received.append(
+            Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
+        )
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def smtp_server(*, users: dict[str, str] | None = None) -> Iterator[Mailbox]:
+    mailbox = Mailbox(port=_free_port())
+    kwargs: dict[str, Any] = {}
+    if users is not None:
+
+        def authenticator(
+            server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+        ) -> AuthResult:
+            if isinstance(data, LoginPassword):
+                login, password = data.login.decode(), data.password.decode()
+                if users.get(login) == password:
+                    mailbox.logins.append((login, password))
+                    return AuthResult(success=True)
+            return AuthResult(success=False, handled=False)
+
+        kwargs = {"authenticator": authenticator, "auth_require_tls": False}
+    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port, **kwargs)
+    controller.start()
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
