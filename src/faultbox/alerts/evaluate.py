@@ -46,6 +46,7 @@ def _apply(
     state = store.states(conn, rule.id)
     fired: list[Firing] = []
     crossed: set[str] = set()
+    done = store.recorded_keys(conn, rule.id, [m.occurrence for m in measured if m.occurrence])
     for m in measured:
         current = state.get(m.subject)
         if m.occurrence is None:
@@ -53,10 +54,10 @@ def _apply(
             if current is not None and current.active:
                 continue
             key = f"{m.subject}@{now:.3f}"
+        elif m.occurrence in done:
+            continue
         else:
             key = m.occurrence
-        if store.has_firing(conn, rule.id, key):
-            continue
         last = current.last_fired_at if current is not None else None
         reason = _suppression(conn, rule, m, last, now)
         severity = rule.severity or noise.issue_severity(conn, m.issue_id) or DEFAULT_SEVERITY

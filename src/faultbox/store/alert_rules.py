@@ -137,6 +137,21 @@ def has_firing(conn: Connection, rule_id: int, dedup_key: str) -> bool:
     return found is not None
 
 
+def recorded_keys(conn: Connection, rule_id: int, keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` the rule has already recorded a firing for."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start : start + 500])
+        found.update(
+            conn.execute(
+                select(alert_firings.c.dedup_key).where(
+                    alert_firings.c.rule_id == rule_id, alert_firings.c.dedup_key.in_(chunk)
+                )
+            ).scalars()
+        )
+    return found
+
+
 def record_firing(
     conn: Connection,
     *,
