@@ -5,12 +5,15 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
+import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -56,9 +59,21 @@ def _free_port() -> int:
 
 
 @contextmanager
-def smtp_server(*, users: dict[str, str] | None = None) -> Iterator[Mailbox]:
+def smtp_server(
+    *,
+    users: dict[str, str] | None = None,
+    starttls: ssl.SSLContext | None = None,
+    implicit_tls: ssl.SSLContext | None = None,
+) -> Iterator[Mailbox]:
+    """``starttls``: offer STARTTLS with this context (AUTH only after it);
+    ``implicit_tls``: TLS from the first byte (SMTPS)."""
     mailbox = Mailbox(port=_free_port())
     kwargs: dict[str, Any] = {}
+    tls: dict[str, Any] = {}
+    if starttls is not None:
+        tls["tls_context"] = starttls
+    if implicit_tls is not None:
+        tls["ssl_context"] = implicit_tls
     if users is not None:
 
         def authenticator(
@@ -71,10 +86,22 @@ def smtp_server(*, users: dict[str, str] | None = None) -> Iterator[Mailbox]:
                     return AuthResult(success=True)
             return AuthResult(success=False, handled=False)
 
-        kwargs = {"authenticator": authenticator, "auth_require_tls": False}
-    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port, **kwargs)
+        kwargs = {"authenticator": authenticator, "auth_require_tls": starttls is not None}
+    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port, **kwargs, **tls)
     controller.start()
     try:
         yield mailbox
     finally:
         controller.stop()
+
+
+@contextmanager
+def tls_certificate(tmp_dir: Path) -> Iterator[tuple[ssl.SSLContext, str]]:
+    """A server context for 127.0.0.1 signed by a throwaway CA, and that CA's PEM path."""
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(context)
+    ca_file = tmp_dir / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    yield context, str(ca_file)

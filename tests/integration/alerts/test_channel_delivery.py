@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -22,7 +23,7 @@ from tests.fakes.services import (
     teams,
     webhook_receiver,
 )
-from tests.fakes.smtp import smtp_server
+from tests.fakes.smtp import smtp_server, tls_certificate
 
 ROUTING_KEY = "R0123456789abcdef0123456789abcde"
 
@@ -302,3 +303,39 @@ def test_email_failures_are_classified() -> None:
     refused = CHANNELS["email"].send(make(), {**base, "port": port, "to": "o@e.com"}, {}, timeout=2)
     assert refused.transient and refused.status_code is None
     assert mailbox.received == []
+
+
+def test_email_over_starttls_and_smtps_with_a_private_ca(tmp_path: Path) -> None:
+    with tls_certificate(tmp_path) as (server_context, ca_file):
+        base = {"host": "127.0.0.1", "from_addr": "a@faultbox.local", "to": "o@example.com"}
+        with smtp_server(users={"alerts": "pw"}, starttls=server_context) as mailbox:
+            config = {**base, "port": mailbox.port, "security": "starttls", "ca_file": ca_file}
+            result = CHANNELS["email"].send(
+                make(), {**config, "username": "alerts"}, {"password": "pw"}
+            )
+            assert result.ok, result
+            assert mailbox.logins == [("alerts", "pw")]  # AUTH only after STARTTLS
+            untrusted = CHANNELS["email"].send(make(), {**config, "ca_file": ""}, {})
+            assert untrusted.permanent and "CERTIFICATE_VERIFY_FAILED" in untrusted.response
+        with smtp_server(implicit_tls=server_context) as smtps:
+            config = {**base, "port": smtps.port, "security": "ssl", "ca_file": ca_file}
+            assert CHANNELS["email"].send(make(), config, {}).ok
+    assert len(mailbox.received) == 1 and len(smtps.received) == 1
+    assert smtps.received[0].message()["X-Faultbox-Dedup-Key"] == "rule-7:issue-123"
+    missing = CHANNELS["email"].send(make(), {**config, "ca_file": str(tmp_path / "nope.pem")}, {})
+    assert missing.permanent and missing.response.startswith("email: ca_file")
+
+
+def test_secrets_never_appear_in_recorded_responses(sl: FakeService) -> None:
+    hook = f"{sl.url}/services/T000/B000/SECRETTOKEN"
+    sl.fail(1, 500, f"upstream said: bad hook {hook}".encode())
+    result = CHANNELS["slack"].send(make(), {}, {"webhook_url": hook})
+    assert result.transient and "SECRETTOKEN" not in result.response
+    assert "[redacted]" in result.response
+
+
+def test_redirects_are_not_followed() -> None:
+    moved = FakeService(lambda req: (301, b"", {"Location": "http://127.0.0.1:1/elsewhere"}))
+    with serve(moved) as service:
+        result = CHANNELS["teams"].send(make(), {}, {"webhook_url": f"{service.url}/wf"})
+    assert result.permanent and result.status_code == 301 and len(service.requests) == 1

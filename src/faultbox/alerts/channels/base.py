@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -112,7 +112,9 @@ def truncate(text: str, limit: int) -> str:
 
 
 def is_permanent_status(status: int) -> bool:
-    return 400 <= status < 500 and status not in (408, 429)
+    """4xx other than 408/429, and redirects (we never follow them: a moved endpoint
+    is a configuration problem, and following could send a secret elsewhere)."""
+    return 300 <= status < 500 and status not in (408, 429)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -126,9 +128,19 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(seconds, 0.0)
 
 
-def classify_response(response: httpx.Response, ok_statuses: tuple[int, ...]) -> DeliveryResult:
+def redact(text: str, secrets: Iterable[object]) -> str:
+    """The text with every secret value (webhook URLs, tokens) replaced."""
+    for value in secrets:
+        if isinstance(value, str) and len(value) >= 4:
+            text = text.replace(value, "[redacted]")
+    return text
+
+
+def classify_response(
+    response: httpx.Response, ok_statuses: tuple[int, ...], secrets: Iterable[object] = ()
+) -> DeliveryResult:
     status = response.status_code
-    body = excerpt(response.content)
+    body = excerpt(redact(excerpt(response.content), secrets))
     if status in ok_statuses:
         return DeliveryResult(ok=True, status_code=status, response=body)
     return DeliveryResult(
@@ -147,20 +159,31 @@ def post_json(
     headers: Mapping[str, str] | None = None,
     ok_statuses: tuple[int, ...] = (200, 201, 202, 204),
     timeout: float = DEFAULT_TIMEOUT,
+    secrets: Iterable[object] = (),
 ) -> DeliveryResult:
-    """POST a JSON body without following redirects; classify whatever happens."""
+    """POST a JSON body without following redirects; classify whatever happens.
+    ``secrets`` are blanked out of the recorded response and error texts."""
+    secrets = list(secrets)
     all_headers = {"Content-Type": "application/json", "User-Agent": "faultbox-alerts"}
     all_headers.update(headers or {})
     try:
         with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False) as client:
             response = client.post(url, content=body, headers=all_headers)
     except httpx.TimeoutException as exc:
-        return DeliveryResult(ok=False, response=excerpt(f"timeout: {exc!r}"))
+        return DeliveryResult(ok=False, response=excerpt(redact(f"timeout: {exc!r}", secrets)))
+    except (
+        httpx.InvalidURL,
+        httpx.UnsupportedProtocol,
+        httpx.LocalProtocolError,
+        ValueError,
+    ) as exc:
+        # A bad URL or header value (e.g. a token with a newline): retrying cannot help.
+        reason = redact(f"invalid request: {exc}", secrets)
+        return DeliveryResult(ok=False, response=excerpt(reason), permanent=True)
     except httpx.TransportError as exc:  # connection refused, reset, DNS, TLS
-        return DeliveryResult(ok=False, response=excerpt(f"connection error: {exc!r}"))
-    except httpx.InvalidURL as exc:
-        return DeliveryResult(ok=False, response=excerpt(f"invalid url: {exc}"), permanent=True)
-    return classify_response(response, ok_statuses)
+        reason = redact(f"connection error: {exc!r}", secrets)
+        return DeliveryResult(ok=False, response=excerpt(reason))
+    return classify_response(response, ok_statuses, secrets)
 
 
 def misconfigured(reason: str) -> DeliveryResult:

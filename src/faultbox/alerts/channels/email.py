@@ -155,6 +155,7 @@ class EmailChannel:
         ConfigKey("from_addr", required=True, help="From address"),
         ConfigKey("to", required=True, help="recipients, a list or comma-separated"),
         ConfigKey("domain", help="domain for Message-ID and List-Id"),
+        ConfigKey("ca_file", help="CA bundle (PEM) for a server with a private CA"),
     )
 
     def send(
@@ -172,8 +173,11 @@ class EmailChannel:
         port = int(config.get("port") or default_port)
         host = str(config["host"])
         try:
+            context = ssl.create_default_context(cafile=str(config.get("ca_file") or "") or None)
+        except (OSError, ssl.SSLError) as exc:
+            return misconfigured(f"email: ca_file: {exc}")
+        try:
             msg = build_message(notification, config)
-            context = ssl.create_default_context()
             smtp: smtplib.SMTP
             if security == "ssl":
                 smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
@@ -186,7 +190,9 @@ class EmailChannel:
                 if username:
                     smtp.login(str(username), str(secrets.get("password") or ""))
                 refused = smtp.send_message(msg)
-        except smtplib.SMTPNotSupportedError as exc:  # e.g. no STARTTLS offered
+        except (smtplib.SMTPNotSupportedError, ssl.SSLCertVerificationError) as exc:
+            # No STARTTLS offered, or a certificate we do not trust: never fall back to
+            # plain text; a person has to fix the settings.
             return DeliveryResult(ok=False, response=excerpt(f"smtp: {exc!r}"), permanent=True)
         except (smtplib.SMTPException, OSError) as exc:
             return _smtp_failure(exc)

@@ -102,4 +102,5 @@ class OpsgenieChannel:
             headers={"Authorization": f"GenieKey {api_key}"},
             ok_statuses=(200, 202),
             timeout=timeout,
+            secrets=secrets.values(),
         )

@@ -92,4 +92,4 @@ class PagerDutyChannel:
             return misconfigured("pagerduty: routing_key is missing")
         body = orjson.dumps(payload(notification, str(routing_key), str(config.get("source", ""))))
         url = str(config.get("events_url") or EVENTS_URL)
-        return post_json(url, body, ok_statuses=(202,), timeout=timeout)
+        return post_json(url, body, ok_statuses=(202,), timeout=timeout, secrets=secrets.values())

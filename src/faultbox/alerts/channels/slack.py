@@ -118,4 +118,6 @@ class SlackChannel:
         if not url:
             return misconfigured("slack: webhook_url is missing")
         body = orjson.dumps(payload(notification))
-        return post_json(str(url), body, ok_statuses=(200,), timeout=timeout)
+        return post_json(
+            str(url), body, ok_statuses=(200,), timeout=timeout, secrets=secrets.values()
+        )

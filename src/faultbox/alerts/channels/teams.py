@@ -85,4 +85,6 @@ class TeamsChannel:
         if not url:
             return misconfigured("teams: webhook_url is missing")
         body = orjson.dumps(payload(notification))
-        return post_json(str(url), body, ok_statuses=(200, 202), timeout=timeout)
+        return post_json(
+            str(url), body, ok_statuses=(200, 202), timeout=timeout, secrets=secrets.values()
+        )

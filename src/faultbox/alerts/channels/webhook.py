@@ -104,4 +104,4 @@ class WebhookChannel:
             TIMESTAMP_HEADER: str(timestamp),
             IDEMPOTENCY_HEADER: idempotency_key(notification),
         }
-        return post_json(str(url), body, headers=headers, timeout=timeout)
+        return post_json(str(url), body, headers=headers, timeout=timeout, secrets=secrets.values())
