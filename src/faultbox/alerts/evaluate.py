@@ -10,6 +10,7 @@ recorded with the reason and consumes the crossing: it is not sent later.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 
 from sqlalchemy import Connection
@@ -21,6 +22,8 @@ from faultbox.alerts.model import Firing, Measurement
 from faultbox.alerts.routing import DEFAULT_SEVERITY
 from faultbox.store import alert_rules as store
 from faultbox.store.alert_rules import RuleRow
+
+log = logging.getLogger(__name__)
 
 
 def evaluate_rules(
@@ -35,8 +38,12 @@ def evaluate_rules(
     for rule in store.enabled_rules(conn, project_id):
         if (kinds is not None and rule.condition not in kinds) or rule.condition not in conditions:
             continue
-        measured = conditions[rule.condition](conn, rule, now)
-        fired.extend(_apply(conn, rule, measured, now))
+        try:
+            with conn.begin_nested():  # a broken rule neither stops nor half-writes others
+                measured = conditions[rule.condition](conn, rule, now)
+                fired.extend(_apply(conn, rule, measured, now))
+        except Exception:
+            log.exception("alert rule %s (%s) failed to evaluate", rule.id, rule.name)
     return fired
 
 

@@ -180,3 +180,10 @@ def test_disabled_rules_do_not_fire(store: AlertStore) -> None:
     store.rule("threshold", STREAM, enabled=False)
     store.events(store.issue(), spread(T0 - MIN, T0, 10))
     assert store.evaluate(T0) == []
+
+
+def test_a_broken_rule_does_not_stop_the_others(store: AlertStore) -> None:
+    store.rule("threshold", STREAM, filter="is:bogus")  # stored without validation
+    good = store.rule("threshold", STREAM)
+    store.events(store.issue(), spread(T0 - MIN, T0, 6))
+    assert [f.rule_id for f in store.evaluate(T0)] == [good]
