@@ -219,6 +219,7 @@ def validate_opsgenie_create(body: Any) -> None:
     _check(isinstance(details, dict), "details must be a map")
     for k, v in details.items():
         _check(isinstance(k, str) and isinstance(v, str), "details: string to string")
+    _check(sum(len(k) + len(v) for k, v in details.items()) <= 8000, "details: 8000 chars")
 
 
 def opsgenie(req: Request) -> Answer:

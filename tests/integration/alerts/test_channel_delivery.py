@@ -339,3 +339,16 @@ def test_redirects_are_not_followed() -> None:
     with serve(moved) as service:
         result = CHANNELS["teams"].send(make(), {}, {"webhook_url": f"{service.url}/wf"})
     assert result.permanent and result.status_code == 301 and len(service.requests) == 1
+
+
+def test_teams_connector_failure_inside_a_200_is_a_retry() -> None:
+    with serve(FakeService(teams)) as service:
+        service.fail(
+            1,
+            200,
+            b"Webhook message delivery failed with error: Microsoft Teams endpoint returned "
+            b"HTTP error 429 with ContextId tcid=0,server=msgapi-production",
+        )
+        throttled = CHANNELS["teams"].send(make(), {}, {"webhook_url": f"{service.url}/wh"})
+        assert not throttled.ok and throttled.transient and throttled.status_code == 200
+        assert CHANNELS["teams"].send(make(), {}, {"webhook_url": f"{service.url}/wh"}).ok

@@ -22,6 +22,7 @@ API_URLS = {"us": "https://api.opsgenie.com", "eu": "https://api.eu.opsgenie.com
 MESSAGE_LIMIT = 130
 ALIAS_LIMIT = 512
 DESCRIPTION_LIMIT = 15000
+DETAIL_LIMIT = 500  # ten fields stay under the 8000 characters Opsgenie takes for details
 SOURCE = "Faultbox"
 PRIORITY_BY_SEVERITY = {"P0": "P1", "P1": "P2", "P2": "P3", "P3": "P4"}
 PRIORITY_BY_LEVEL = {"fatal": "P1", "error": "P3", "warning": "P4"}
@@ -52,7 +53,7 @@ def create_payload(notification: Notification) -> dict[str, Any]:
         "message": truncate(title, MESSAGE_LIMIT) or "Faultbox alert",
         "alias": alias(n),
         "description": truncate(description.strip(), DESCRIPTION_LIMIT),
-        "details": {k: truncate(v, 1000) for k, v in n.fields()},
+        "details": {k: truncate(v, DETAIL_LIMIT) for k, v in n.fields()},
         "source": SOURCE,
         "priority": priority(n),
         "tags": [t for t in ("faultbox", n.environment[:50], n.level[:50]) if t],

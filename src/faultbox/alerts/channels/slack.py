@@ -53,6 +53,25 @@ def _mrkdwn(text: str, limit: int) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": escaped or " "}
 
 
+def _digest(n: Notification) -> str:
+    """One line per item, whole lines only (never a cut link), within the section limit."""
+    lines: list[str] = []
+    size = 0
+    for item in n.items[:MAX_DIGEST_ITEMS]:
+        label = escape(truncate(item.title, 200)) or "(no title)"
+        if item.url and len(item.url) < 500 and not any(c in item.url for c in "|<> "):
+            label = f"<{item.url}|{label}>"
+        count = f" ({item.event_count} events)" if item.event_count else ""
+        line = f"• {label}{count}"
+        if size + len(line) + 1 > SECTION_LIMIT - 40:  # room for the "and N more" line
+            break
+        lines.append(line)
+        size += len(line) + 1
+    if len(n.items) > len(lines):
+        lines.append(f"… and {len(n.items) - len(lines)} more")
+    return "\n".join(lines)
+
+
 def payload(notification: Notification) -> dict[str, Any]:
     n = notification
     title = _PREFIX[n.kind] + n.title
@@ -68,22 +87,7 @@ def payload(notification: Notification) -> dict[str, Any]:
     if fields:
         blocks.append({"type": "section", "fields": fields})
     if n.items:
-        lines = []
-        for item in n.items[:MAX_DIGEST_ITEMS]:
-            label = escape(truncate(item.title, 200))
-            if item.url and len(item.url) < 500 and "|" not in item.url and ">" not in item.url:
-                label = f"<{item.url}|{label}>"
-            count = f" ({item.event_count} events)" if item.event_count else ""
-            lines.append(f"• {label}{count}")
-        more = len(n.items) - MAX_DIGEST_ITEMS
-        if more > 0:
-            lines.append(f"… and {more} more")
-        blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": truncate("\n".join(lines), SECTION_LIMIT)},
-            }
-        )
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _digest(n)}})
     if n.url and len(n.url) <= URL_LIMIT:
         blocks.append(
             {

@@ -4,6 +4,7 @@ whose ``attachments`` hold one Adaptive Card."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -85,6 +86,11 @@ class TeamsChannel:
         if not url:
             return misconfigured("teams: webhook_url is missing")
         body = orjson.dumps(payload(notification))
-        return post_json(
+        result = post_json(
             str(url), body, ok_statuses=(200, 202), timeout=timeout, secrets=secrets.values()
         )
+        # The older Office 365 connector answers 200 with the failure in the body
+        # ("Webhook message delivery failed with error: … HTTP error 429 …"): a retry.
+        if result.ok and "delivery failed" in result.response:
+            return replace(result, ok=False)
+        return result
