@@ -352,3 +352,12 @@ def test_teams_connector_failure_inside_a_200_is_a_retry() -> None:
         throttled = CHANNELS["teams"].send(make(), {}, {"webhook_url": f"{service.url}/wh"})
         assert not throttled.ok and throttled.transient and throttled.status_code == 200
         assert CHANNELS["teams"].send(make(), {}, {"webhook_url": f"{service.url}/wh"}).ok
+
+
+def test_email_server_that_never_greets_is_a_transient_timeout() -> None:
+    with silent_port() as url:
+        port = int(url.rsplit(":", 1)[1])
+        config = {"host": "127.0.0.1", "port": port, "security": "none",
+                  "from_addr": "a@f.local", "to": "o@e.com"}  # fmt: skip
+        result = CHANNELS["email"].send(make(), config, {}, timeout=0.2)
+    assert not result.ok and result.transient and "timed out" in result.response
