@@ -28,7 +28,9 @@ def engine_of(request: Request) -> Engine:
     return engine
 
 
-def _principal(request: Request) -> Principal:
+def authenticated(request: Request) -> Principal:
+    """The bearer token's owner, or 401. ``require`` adds the scope check; the issue
+    list's filters depend on this directly to know whom ``assigned:me`` means."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -52,7 +54,7 @@ def _principal(request: Request) -> Principal:
 
 
 def require(scope: str) -> Callable[..., Principal]:
-    def dependency(principal: Principal = Depends(_principal)) -> Principal:  # noqa: B008
+    def dependency(principal: Principal = Depends(authenticated)) -> Principal:  # noqa: B008
         if scope not in principal.scopes:
             raise HTTPException(403, f"this token lacks the {scope!r} scope")
         return principal

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from faultbox.api.auth import Principal, _principal, engine_of, require
+from faultbox.api.auth import Principal, authenticated, engine_of, require
 from faultbox.api.projects import visible_project
 from faultbox.lifecycle.severity import InvalidSeverity, parse_severity
 from faultbox.query.cursor import BadCursor
@@ -47,7 +47,7 @@ def _choice(value: str | None, allowed: tuple[str, ...] | dict[str, Any], name: 
 
 def issue_filters(
     # The caller (assigned:me); the route's own scope check has already run on it.
-    principal: Annotated[Principal, Depends(_principal)],
+    principal: Annotated[Principal, Depends(authenticated)],
     status: str | None = None,
     level: str | None = None,
     environment: str | None = None,
