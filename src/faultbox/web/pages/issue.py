@@ -56,11 +56,14 @@ def issue_page(
         history = "14d"
     now = clock.now()
     with read_connection(engine_of(request)) as conn:
-        if 0 < issue_id < 2**63 and get_issue(conn, issue_id) is None:
-            target = redirect_target(conn, issue_id)
-            if target is not None:
-                return RedirectResponse(f"/issues/{target}", status_code=301)
-        issue = visible_issue_for(conn, user, issue_id)
+        try:
+            issue = visible_issue_for(conn, user, issue_id)
+        except HTTPException:
+            # A merged-away id leads to the issue it went into (which checks visibility).
+            target = redirect_target(conn, issue_id) if 0 < issue_id < 2**63 else None
+            if target is None:
+                raise
+            return RedirectResponse(f"/issues/{target}", status_code=301)
         project = get_project_by_id(conn, issue["project_id"])
         picked = pick_event(conn, issue["id"], event.lower() if event else None)
         if event is not None and picked is None:
