@@ -418,6 +418,9 @@ alert_rules = Table(
     Column("created_by", ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    # JSON [{"after_minutes": 15, "channels": [ids]}, …]: who is told next when an
+    # incident opened by this rule is not acknowledged in time.
+    Column("escalation", Text, nullable=True),
     Index(None, "project_id"),
 )
 
@@ -456,4 +459,180 @@ alert_firings = Table(
     Column("suppressed", String(32), nullable=True),
     UniqueConstraint("rule_id", "dedup_key"),
     Index(None, "project_id", "fired_at"),
+)
+
+# A configured destination. ``sealed_secrets`` is the JSON of its secret settings
+# (webhook URLs, tokens) sealed with the server's secret key (alerts/secrets.py);
+# ``secret_hints`` keeps a readable hint of each ("…a1b2") since the values are never
+# shown again. ``role`` is the default routing slot it fills: pager, chat, digest_email
+# or ticket. ``storm_limit`` triggers per ``storm_window_seconds`` are sent one by one;
+# beyond that they are held and sent as one grouped message.
+alert_channels = Table(
+    "alert_channels",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),  # email, slack, … (alerts/channels)
+    Column("role", String(16), nullable=True),
+    Column("config", Text, nullable=False, default="{}"),
+    Column("sealed_secrets", Text, nullable=True),
+    Column("secret_hints", Text, nullable=True),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("storm_limit", Integer, nullable=False, default=5),
+    Column("storm_window_seconds", Integer, nullable=False, default=300),
+    Column("created_by", ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("project_id", "name"),
+)
+
+# A page's life: opened by a firing at P1 or above, acknowledged (dashboard, API or a
+# signed link), escalated level by level while it is not, resolved with its issue.
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("issue_id", ForeignKey("issues.id", ondelete="SET NULL"), nullable=True),
+    Column("rule_id", ForeignKey("alert_rules.id", ondelete="SET NULL"), nullable=True),
+    Column("firing_id", ForeignKey("alert_firings.id", ondelete="SET NULL"), nullable=True),
+    Column("severity", String(2), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("status", String(16), nullable=False),  # open, acknowledged, resolved
+    Column("dedup_key", String(300), nullable=False),  # the pager's key for this incident
+    Column("opened_at", Float, nullable=False),
+    Column("acknowledged_at", Float, nullable=True),
+    Column("acknowledged_by", ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("resolved_at", Float, nullable=True),
+    Column("escalation_level", Integer, nullable=False, default=0),
+    Column("next_escalation_at", Float, nullable=True),
+    Index(None, "project_id", "opened_at"),
+    Index(None, "issue_id"),
+    Index(None, "status", "next_escalation_at"),
+)
+
+# The incident's timeline: opened, paged (channel), acknowledged (user), escalated,
+# resolved.
+incident_events = Table(
+    "incident_events",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Column("user_id", ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("channel_id", ForeignKey("alert_channels.id", ondelete="SET NULL"), nullable=True),
+    Index(None, "incident_id", "at"),
+)
+
+# The outbox: one message to one channel. Unique per (channel, idempotency key), so a
+# firing is enqueued once however often it is evaluated; ``sending`` rows carry a lease
+# (a dead worker's expire and are sent again with the same key: the pager dedups).
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("channel_id", ForeignKey("alert_channels.id", ondelete="CASCADE"), nullable=False),
+    Column("firing_id", ForeignKey("alert_firings.id", ondelete="SET NULL"), nullable=True),
+    Column("incident_id", ForeignKey("incidents.id", ondelete="SET NULL"), nullable=True),
+    Column("issue_id", ForeignKey("issues.id", ondelete="SET NULL"), nullable=True),
+    Column("kind", String(16), nullable=False),  # trigger, acknowledge, resolve, test
+    Column("idempotency_key", String(300), nullable=False),
+    Column("notification", Text, nullable=False),  # JSON of the Notification
+    Column("status", String(16), nullable=False),  # pending, sending, sent, failed, grouped
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("lease_owner", String(100), nullable=True),
+    Column("lease_until", Float, nullable=True),
+    Column("status_code", Integer, nullable=True),
+    Column("response", Text, nullable=False, default=""),
+    Column("reference", String(300), nullable=True),  # the service's id (ticket number…)
+    Column("link", Text, nullable=True),  # the service's URL for it
+    Column("grouped_into", Id, nullable=True),  # the storm digest that carried it
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("sent_at", Float, nullable=True),
+    UniqueConstraint("channel_id", "idempotency_key"),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "project_id", "created_at"),
+    Index(None, "firing_id"),
+    Index(None, "channel_id", "sent_at"),
+)
+
+# The ticket a ticket channel (GitHub, GitLab, Jira) opened for an issue: linked back
+# from the issue, closed when it resolves.
+issue_tickets = Table(
+    "issue_tickets",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("issue_id", ForeignKey("issues.id", ondelete="CASCADE"), nullable=False),
+    Column("channel_id", ForeignKey("alert_channels.id", ondelete="CASCADE"), nullable=False),
+    Column("provider", String(16), nullable=False),
+    Column("reference", String(200), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # open, closed
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("issue_id", "channel_id"),
+)
+
+# -- cron and heartbeat monitors, release health ---------------------------------------
+
+monitors = Table(
+    "monitors",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("slug", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("schedule_type", String(16), nullable=False),  # crontab, interval
+    Column("schedule", String(100), nullable=False),  # "0 * * * *" or "10 minute"
+    Column("timezone", String(64), nullable=False, default="UTC"),
+    Column("checkin_margin_minutes", Integer, nullable=False, default=1),
+    Column("max_runtime_minutes", Integer, nullable=False, default=30),
+    Column("status", String(16), nullable=False),  # new, ok, error, missed, timeout
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("last_checkin_at", Float, nullable=True),
+    Column("next_expected_at", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("project_id", "slug"),
+    Index(None, "next_expected_at"),
+)
+
+monitor_checkins = Table(
+    "monitor_checkins",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("monitor_id", ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False),
+    Column("checkin_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # in_progress, ok, error, missed, timeout
+    Column("environment", String(64), nullable=True),
+    Column("release", String(200), nullable=True),
+    Column("started_at", Float, nullable=False),
+    Column("finished_at", Float, nullable=True),
+    Column("duration", Float, nullable=True),
+    Column("timeout_at", Float, nullable=True),  # in_progress past this: overran
+    Column("received_at", Float, nullable=False),
+    UniqueConstraint("monitor_id", "checkin_id"),
+    Index(None, "monitor_id", "started_at"),
+    Index(None, "status", "timeout_at"),
+)
+
+# Release-health sessions per project, environment, release and minute: the
+# denominator of a crash-free rate.
+session_counts = Table(
+    "session_counts",
+    metadata,
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("environment", String(64), primary_key=True),
+    Column("release", String(200), primary_key=True),
+    Column("bucket", Float, primary_key=True),  # minute start, epoch seconds
+    Column("started", Integer, nullable=False, default=0),
+    Column("errored", Integer, nullable=False, default=0),
+    Column("crashed", Integer, nullable=False, default=0),
+    Column("abnormal", Integer, nullable=False, default=0),
 )
