@@ -636,3 +636,13 @@ session_counts = Table(
     Column("crashed", Integer, nullable=False, default=0),
     Column("abnormal", Integer, nullable=False, default=0),
 )
+
+# Periodic jobs (alert evaluation, delivery, escalation) run in one worker at a time:
+# the one holding the job's lease until ``until`` (store/job_leases.py).
+job_leases = Table(
+    "job_leases",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("owner", String(100), nullable=False),
+    Column("until", Float, nullable=False),
+)

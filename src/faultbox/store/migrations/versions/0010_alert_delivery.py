@@ -11,6 +11,7 @@ retried with backoff. ``incidents`` and ``incident_events`` record a page's life
 ``alert_rules.escalation`` lists its levels. ``issue_tickets`` links an issue to the
 ticket opened for it. ``monitors`` and ``monitor_checkins`` are cron/heartbeat monitors;
 ``session_counts`` aggregates release-health sessions per minute for crash-free rates.
+``job_leases`` lets one worker among many run a periodic job (alert windows, escalation).
 """
 
 from __future__ import annotations
@@ -245,9 +246,17 @@ def upgrade() -> None:
             "project_id", "environment", "release", "bucket", name=op.f("pk_session_counts")
         ),
     )
+    op.create_table(
+        "job_leases",
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("owner", sa.String(100), nullable=False),
+        sa.Column("until", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_job_leases")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("job_leases")
     op.drop_table("session_counts")
     op.drop_index(op.f("ix_monitor_checkins_status_timeout_at"), table_name="monitor_checkins")
     op.drop_index(op.f("ix_monitor_checkins_monitor_id_started_at"), table_name="monitor_checkins")
