@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, select, update
@@ -26,6 +26,8 @@ class RuleRow:
     throttle_seconds: int
     quiet_windows: list[dict[str, str]]
     created_at: float
+    # [{"after_minutes": 15, "channels": [ids]}, …]: the levels after the first page
+    escalation: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,7 @@ def create_rule(
     quiet_windows: Sequence[Mapping[str, str]] | None = None,
     enabled: bool = True,
     created_by: int | None = None,
+    escalation: Sequence[Mapping[str, Any]] | None = None,
 ) -> int:
     result = conn.execute(
         alert_rules.insert().values(
@@ -65,6 +68,7 @@ def create_rule(
             throttle_seconds=throttle_seconds,
             quiet_windows=json.dumps([dict(w) for w in quiet_windows]) if quiet_windows else None,
             created_by=created_by,
+            escalation=json.dumps([dict(level) for level in escalation]) if escalation else None,
             created_at=now,
             updated_at=now,
         )
@@ -94,6 +98,7 @@ def _rule(row: RowMapping) -> RuleRow:
         throttle_seconds=int(row["throttle_seconds"]),
         quiet_windows=json.loads(row["quiet_windows"]) if row["quiet_windows"] else [],
         created_at=float(row["created_at"]),
+        escalation=json.loads(row["escalation"]) if row["escalation"] else [],
     )
 
 

@@ -44,6 +44,9 @@ class Notification:
     last_seen: str = ""
     url: str = ""  # the issue on the dashboard
     items: tuple[DigestItem, ...] = field(default=())
+    ack_url: str = ""  # a signed link that acknowledges the incident (pages only)
+    reference: str = ""  # the service's id from an earlier delivery (a ticket to update)
+    report: str = ""  # the issue's analysis report in Markdown (ticket bodies)
 
     def fields(self) -> list[tuple[str, str]]:
         """The summary fields that have a value, labelled for people."""
@@ -69,6 +72,8 @@ class DeliveryResult:
     response: str = ""  # at most EXCERPT_LIMIT bytes of the answer (or the error)
     retry_after: float | None = None  # seconds the service asked us to wait
     permanent: bool = False  # retrying will not help (4xx other than 408/429, bad config)
+    reference: str = ""  # what the service calls what we created (ticket number, alert id)
+    link: str = ""  # where people see it (the ticket's URL)
 
     @property
     def transient(self) -> bool:
