@@ -196,3 +196,8 @@ def firings(conn: Connection, rule_id: int) -> list[dict[str, Any]]:
         select(alert_firings).where(alert_firings.c.rule_id == rule_id).order_by(alert_firings.c.id)
     )
     return [dict(r._mapping) for r in rows]
+
+
+def get_rule(conn: Connection, rule_id: int) -> RuleRow | None:
+    row = conn.execute(select(alert_rules).where(alert_rules.c.id == rule_id)).first()
+    return _rule(row._mapping) if row is not None else None
