@@ -19,18 +19,21 @@ ALL_SCOPES: tuple[str, ...] = (
     "member:read",
     "member:write",
     "member:admin",
+    # Alert rules and channels (Sentry's names; members may change them, as in Sentry)
+    "alerts:read",
+    "alerts:write",
 )
 
 ROLES: tuple[str, ...] = ("owner", "admin", "member", "viewer")
 
-_READ = ("org:read", "team:read", "project:read", "event:read", "member:read")
+_READ = ("org:read", "team:read", "project:read", "event:read", "member:read", "alerts:read")
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     "viewer": frozenset(_READ),
-    "member": frozenset(_READ + ("project:releases", "event:write", "event:admin")),
+    "member": frozenset(_READ + ("project:releases", "event:write", "event:admin", "alerts:write")),
     "admin": frozenset(
         _READ
         + ("team:write", "project:write", "project:admin", "project:releases")
-        + ("event:write", "event:admin", "member:write")
+        + ("event:write", "event:admin", "member:write", "alerts:write")
     ),
     "owner": frozenset(ALL_SCOPES),
 }
