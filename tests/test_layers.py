@@ -25,7 +25,18 @@ ALLOWED: dict[str, set[str]] = {
     "cli": {"query", "store", "accounts", "queue", "digest", "ingest", "app", "lifecycle"},
 }
 # matchers: the rule language fingerprint (digest) and severity (lifecycle) rules share.
-ALWAYS = {"model", "config", "runtime", "scrub_config", "clock", "matchers", "__init__"}
+# schedules: cron monitors' crontab/interval parser, checked at ingest and used by the
+# lifecycle (next expected check-in), the API and the dashboard.
+ALWAYS = {
+    "model",
+    "config",
+    "runtime",
+    "scrub_config",
+    "clock",
+    "matchers",
+    "schedules",
+    "__init__",
+}
 
 
 def _imports(path: Path) -> set[str]:

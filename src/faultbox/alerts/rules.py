@@ -21,6 +21,13 @@ _NUMBERS: dict[str, dict[str, float]] = {
     "per_user": {"count": 0, "window": 1},
     "spike": {"window": 1, "days": 1, "k": 0, "min_count": 0},
     "no_data": {"period": 1, "periods": 1},
+    "monitor": {"lookback": 1},
+    "crash_free_rate": {"threshold": 0, "window": 60, "min_sessions": 1},
+}
+# Text parameters: a monitor's slug, a release or environment name (max length).
+_TEXTS: dict[str, dict[str, int]] = {
+    "monitor": {"monitor": 64},
+    "crash_free_rate": {"environment": 64, "release": 200},
 }
 _CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
     "threshold": {"group_by": ("stream", "issue", "user")},
@@ -37,6 +44,7 @@ def validate(
     targets: Mapping[str, Sequence[int]] | None = None,
     quiet_windows: Sequence[Mapping[str, str]] = (),
     throttle_seconds: int = 0,
+    escalation: Sequence[Mapping[str, Any]] = (),
 ) -> None:
     if condition not in evaluators():
         raise ValueError(f"unknown condition {condition!r}; one of {', '.join(evaluators())}")
@@ -50,6 +58,9 @@ def validate(
         elif key in choices:
             if value not in choices[key]:
                 raise ValueError(f"{key} must be one of {', '.join(choices[key])}")
+        elif key in _TEXTS.get(condition, {}):
+            if not isinstance(value, str) or not 0 < len(value) <= _TEXTS[condition][key]:
+                raise ValueError(f"{key} must be a text of 1–{_TEXTS[condition][key]} characters")
         else:
             raise ValueError(f"{condition} does not take {key!r}")
     try:
@@ -67,6 +78,28 @@ def validate(
         _quiet_window(window)
     if throttle_seconds < 0:
         raise ValueError("throttle_seconds must not be negative")
+    _escalation(escalation)
+
+
+MAX_ESCALATION_LEVELS = 5
+
+
+def _escalation(levels: Sequence[Mapping[str, Any]]) -> None:
+    """Who is paged next while an incident stays unacknowledged: at most 5 levels, each
+    ``after_minutes`` (≥ 1) since the previous one, with at least one channel."""
+    if len(levels) > MAX_ESCALATION_LEVELS:
+        raise ValueError(f"escalation: at most {MAX_ESCALATION_LEVELS} levels")
+    for number, level in enumerate(levels, 1):
+        if not isinstance(level, Mapping) or set(level) - {"after_minutes", "channels"}:
+            raise ValueError(f"escalation level {number}: only after_minutes and channels")
+        after = level.get("after_minutes")
+        if isinstance(after, bool) or not isinstance(after, int) or after < 1:
+            raise ValueError(f"escalation level {number}: after_minutes must be an integer ≥ 1")
+        channels = level.get("channels")
+        if not isinstance(channels, list | tuple) or not channels:
+            raise ValueError(f"escalation level {number}: channels must name at least one channel")
+        if not all(isinstance(c, int) and not isinstance(c, bool) for c in channels):
+            raise ValueError(f"escalation level {number}: channel ids must be integers")
 
 
 def _quiet_window(window: Mapping[str, str]) -> None:

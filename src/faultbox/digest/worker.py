@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from faultbox import clock
 from faultbox.config import Settings
-from faultbox.digest import grouping
+from faultbox.digest import grouping, health
 from faultbox.digest.grouping.in_app import InAppRules
 from faultbox.digest.grouping.rules import FingerprintRule, RuleSyntaxError, parse_rules
 from faultbox.digest.pipeline import (
@@ -32,6 +32,7 @@ from faultbox.digest.pipeline import (
 )
 from faultbox.lifecycle import hooks
 from faultbox.lifecycle.after_batch import after_batch
+from faultbox.lifecycle.monitors import CheckIn, mark_overdue, record_check_in
 from faultbox.lifecycle.reopen import unignore_expired
 from faultbox.queue.base import InboxMessage, Kind
 from faultbox.queue.sqlite_inbox import SqliteInbox
@@ -40,6 +41,7 @@ from faultbox.store.batch import BatchResult, ProcessedEvent, store_batch
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.deadletter import DeadLetter, add_dead_letters
 from faultbox.store.projects import ProjectSettings, project_settings, switch_grouping_version
+from faultbox.store.session_counts import SessionCounts, add_session_counts
 from faultbox.store.user_reports import UserReport, add_user_reports
 
 log = logging.getLogger(__name__)
@@ -155,6 +157,8 @@ class DigestWorker:
     def _digest(self, messages: list[InboxMessage]) -> None:
         processed: list[ProcessedEvent] = []
         reports: list[UserReport] = []
+        check_ins: list[tuple[InboxMessage, CheckIn]] = []
+        sessions: list[SessionCounts] = []
         dead: list[DeadLetter] = []
         configs = self._configs_for({m.project_id for m in messages})
         for message in messages:
@@ -163,6 +167,10 @@ class DigestWorker:
                     reports.append(process_user_report(message))
                 elif message.project_id not in configs:
                     raise PoisonMessage(f"project {message.project_id} no longer exists")
+                elif message.kind == Kind.CHECK_IN:
+                    check_ins.append((message, health.check_in(message)))
+                elif message.kind == Kind.SESSIONS:
+                    sessions.append(health.session_counts(message))
                 else:
                     processed.append(process_event(message, configs[message.project_id]))
             except PoisonMessage as exc:
@@ -180,6 +188,11 @@ class DigestWorker:
                     rules = {pid: c.severity_rules for pid, c in configs.items()}
                     after_batch(conn, result, rules)
                 add_user_reports(conn, reports)
+                for message, check_in in check_ins:
+                    refused = record_check_in(conn, check_in)
+                    if refused is not None:
+                        dead.append(_dead_letter(message, refused))
+                add_session_counts(conn, sessions)
                 add_dead_letters(conn, dead)
             self.queue.ack([m.id for m in messages])
         hooks.fire([*_new_issues(result), *notices])
@@ -201,6 +214,9 @@ class DigestWorker:
         """End the ignores whose time has passed (issues that stay quiet get no
         event to check them); returns how many."""
         with write_transaction(self.engine) as conn:
+            # Cron monitors' missed and overrun runs are written here too, so that
+            # their pages show them even when no alert rule watches the monitor.
+            mark_overdue(conn, clock.now())
             return unignore_expired(conn, clock.now())
 
     def _fail(self, message: InboxMessage, reason: str) -> None:

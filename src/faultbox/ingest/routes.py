@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from faultbox.ingest import native_routes, security, sentry_routes
+from faultbox.ingest import monitor_routes, native_routes, security, sentry_routes
 from faultbox.ingest.http import IngestRequest, IngestResponse
 
 Handler = Callable[[IngestRequest], Awaitable[IngestResponse]]
@@ -33,10 +33,16 @@ def is_ingest_path(path: str) -> bool:
     return path.startswith("/api/") and (path[5:6].isdigit() or route(path) is not None)
 
 
+_CHECK_IN_PATH = re.compile(r"^/api/v1/monitors/(?P<slug>[^/]+)/checkins/?$")
+
+
 def route(path: str) -> tuple[Handler, dict[str, str]] | None:
     native = _NATIVE_HANDLERS.get(path.rstrip("/"))
     if native is not None:
         return native, {}
+    check_in = _CHECK_IN_PATH.match(path)
+    if check_in is not None:
+        return monitor_routes.create_check_in, {"slug": check_in["slug"]}
     match = _SENTRY_PATH.match(path)
     if match is None:
         return None

@@ -13,11 +13,13 @@ import orjson
 
 from faultbox.ingest.accept import Backpressure, IngestContext, now
 from faultbox.ingest.auth import auth_from_request
+from faultbox.ingest.checkins import clean_check_in
 from faultbox.ingest.envelope import Envelope, EnvelopeItem, normalize_event_id, parse_envelope
 from faultbox.ingest.errors import BadRequest, IngestError
 from faultbox.ingest.http import IngestRequest, IngestResponse
 from faultbox.ingest.limits import decode_body, decode_store_body, loads_json_object
 from faultbox.ingest.outcomes import CATEGORY_OF_ITEM
+from faultbox.ingest.sessions import clean_session, clean_sessions
 from faultbox.queue.base import IngestMeta, Kind, NewMessage
 
 CORS_HEADERS = {
@@ -148,15 +150,41 @@ async def _accept_envelope(
                 messages.append(message)
         elif item.type == "client_report":
             _count_client_report(ctx, project_id, item)
+        elif item.type in ("check_in", "session", "sessions"):
+            messages.append(_health_message(item, index, project_id, received, meta))
         else:
             # Accepted and dropped: transactions, sessions, attachments, logs, spans…
             ctx.outcomes.add(project_id, category, "dropped", "not_stored", _quantity(item))
     await ctx.enqueue(messages)
     for m in messages:
-        ctx.outcomes.add(
-            project_id, "error" if m.kind == Kind.SENTRY_EVENT else "feedback", "accepted"
-        )
+        ctx.outcomes.add(project_id, _CATEGORY_OF_KIND.get(m.kind, "feedback"), "accepted")
     return _ok(answer_id)
+
+
+_CATEGORY_OF_KIND = {
+    Kind.SENTRY_EVENT: "error",
+    Kind.CHECK_IN: "monitor",
+    Kind.SESSIONS: "session",
+}
+
+
+def _health_message(
+    item: EnvelopeItem, index: int, project_id: int, received: float, meta: IngestMeta
+) -> NewMessage:
+    """A cron check-in or release-health session item, checked and reduced here so
+    that garbage gets its 400 now rather than a dead letter later."""
+    label = f"item {index} ({item.type})"
+    payload = loads_json_object(item.payload, label)
+    if item.type == "check_in":
+        try:
+            check_in = clean_check_in(payload)
+        except BadRequest as error:
+            raise BadRequest(f"{label}: {error.detail}") from None
+        body, message_id, kind = check_in, check_in["check_in_id"], Kind.CHECK_IN
+    else:
+        clean = clean_session if item.type == "session" else clean_sessions
+        body, message_id, kind = clean(payload, label), uuid.uuid4().hex, Kind.SESSIONS
+    return NewMessage(project_id, kind, message_id, received, orjson.dumps(body), meta)
 
 
 def _user_report(

@@ -12,6 +12,8 @@ class Kind:
     SENTRY_EVENT = "sentry_event"  # one Sentry event JSON (envelope item or store body)
     NATIVE_ERROR = "native_error"  # one validated /api/v1/errors payload
     USER_REPORT = "user_report"  # legacy user_report or feedback item for an event
+    CHECK_IN = "check_in"  # one cron monitor check-in, validated (ingest/checkins.py)
+    SESSIONS = "sessions"  # release-health counts of a session/sessions item (ingest/sessions.py)
 
 
 @dataclass(frozen=True, slots=True)

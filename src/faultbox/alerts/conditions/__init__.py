@@ -1,5 +1,6 @@
 """One module per condition kind; each ``evaluate(conn, rule, now)`` returns the
-subjects whose condition is crossed at ``now`` (pure reads of the store)."""
+subjects whose condition is crossed at ``now`` (pure reads of the store, except that
+``monitor`` first writes the runs that became missed or overran by ``now``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ Evaluator = Callable[[Connection, RuleRow, float], list[Measurement]]
 
 def evaluators() -> dict[str, Evaluator]:
     from faultbox.alerts.conditions import (
+        crash_free_rate,
+        monitor,
         new_issue,
         no_data,
         per_user,
@@ -30,4 +33,6 @@ def evaluators() -> dict[str, Evaluator]:
         "per_user": per_user.evaluate,
         "spike": spike.evaluate,
         "no_data": no_data.evaluate,
+        "monitor": monitor.evaluate,
+        "crash_free_rate": crash_free_rate.evaluate,
     }
