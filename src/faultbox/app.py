@@ -20,6 +20,7 @@ from faultbox.api import grouping as grouping_api
 from faultbox.api import issues as issues_api
 from faultbox.api import lifecycle as lifecycle_api
 from faultbox.api import merge as merge_api
+from faultbox.api import monitors as monitors_api
 from faultbox.api import patterns as patterns_api
 from faultbox.api import projects as projects_api
 from faultbox.api import releases as releases_api
@@ -108,6 +109,7 @@ def create_app(settings: Settings, *, worker: WorkerMode = "process") -> IngestF
     app.include_router(severity_api.router)
     app.include_router(patterns_api.router)
     app.include_router(releases_api.router)
+    app.include_router(monitors_api.router)
     app.include_router(report_api.router)
     app.include_router(stats_api.router)
     mount_web(app)
