@@ -138,6 +138,18 @@ SETTINGS: tuple[Setting, ...] = (
         _int_range(1, 1000),
         "Failed sign-ins per email (x6 per client address) in 15 minutes before throttling.",
     ),
+    Setting(
+        "alert_max_attempts",
+        8,
+        _int_range(1, 50),
+        "Tries of an alert delivery (backoff 10 s doubling, at most 15 min) before it fails.",
+    ),
+    Setting(
+        "alert_digest_hour",
+        8,
+        _int_range(0, 23),
+        "Hour of the day (UTC) the daily digest email of P3 alerts is sent.",
+    ),
     Setting("log_level", "info", _choice("debug", "info", "warning", "error"), "Log level."),
 )
 
@@ -162,6 +174,8 @@ class Settings:
     grouping_transition_days: int
     session_days: int
     login_max_failures: int
+    alert_max_attempts: int
+    alert_digest_hour: int
     log_level: str
 
     @property

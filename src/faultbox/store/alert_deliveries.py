@@ -94,6 +94,36 @@ def due_rows(conn: Connection, now: float, limit: int) -> list[DeliveryRow]:
     return [_row(r._mapping) for r in conn.execute(query)]
 
 
+def due_triggers(conn: Connection, channel_id: int, now: float, limit: int) -> list[DeliveryRow]:
+    """A channel's due trigger rows (a storm message takes them all at once)."""
+    c = alert_deliveries.c
+    query = (
+        select(alert_deliveries)
+        .where(c.channel_id == channel_id, c.kind == "trigger", _due(now))
+        .order_by(c.next_attempt_at, c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return [_row(r._mapping) for r in conn.execute(query)]
+
+
+def postpone_triggers(conn: Connection, channel_id: int, now: float, until: float) -> None:
+    """Every due pending trigger of a channel waits until ``until`` (its storm window
+    moves on): one update instead of claiming and holding them batch by batch."""
+    c = alert_deliveries.c
+    conn.execute(
+        update(alert_deliveries)
+        .where(
+            c.channel_id == channel_id,
+            c.kind == "trigger",
+            c.status == PENDING,
+            c.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=until, updated_at=now)
+    )
+
+
 def lease(conn: Connection, ids: Sequence[int], owner: str, now: float, until: float) -> list[int]:
     """Take the leases of those rows still due; returns the ids taken."""
     if not ids:
@@ -175,14 +205,14 @@ def hold(conn: Connection, ids: Sequence[int], owner: str, until: float, now: fl
 
 
 def sent_since(conn: Connection, channel_id: int, since: float) -> list[float]:
-    """When this channel was last sent messages that count against its storm limit
+    """When (after ``since``) this channel was sent messages that count against its storm limit
     (triggers and storm digests; acknowledgements and resolutions do not count)."""
     c = alert_deliveries.c
     rows = conn.execute(
         select(c.sent_at)
         .where(
             c.channel_id == channel_id,
-            c.sent_at >= since,
+            c.sent_at > since,
             c.status == SENT,
             c.kind == "trigger",
         )
