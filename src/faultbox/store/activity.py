@@ -17,6 +17,8 @@ kind           meaning (field / old_value / new_value)
 ``merge``      other issues merged into this one (note: their short ids)
 ``unmerge``    hashes moved out (note: the new issue's short id)
 ``pattern``    linked to / unlinked from a pattern (new_value / old_value: PAT-n)
+``incident``   a page for it: old/new incident status (open, acknowledged, escalated,
+               resolved); note: the incident's id and who/how (alerts/incidents.py)
 =============  ==========================================================
 """
 
