@@ -19,9 +19,11 @@ ALLOWED: dict[str, set[str]] = {
     "query": {"store", "lifecycle"},
     "accounts": set(),
     # The API previews regrouping with the digest's own grouping code (no second copy).
-    "api": {"query", "store", "accounts", "digest", "lifecycle"},
+    # Both shells manage alert rules and channels through alerts/ (validation, sealed
+    # secrets, the test notification).
+    "api": {"query", "store", "accounts", "digest", "lifecycle", "alerts"},
     # The dashboard: a second shell over the same services as the API.
-    "web": {"query", "store", "accounts", "digest", "lifecycle"},
+    "web": {"query", "store", "accounts", "digest", "lifecycle", "alerts"},
     "cli": {"query", "store", "accounts", "queue", "digest", "ingest", "app", "lifecycle"},
 }
 # matchers: the rule language fingerprint (digest) and severity (lifecycle) rules share.

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from faultbox import __version__
+from faultbox.api import alerts as alerts_api
 from faultbox.api import compare as compare_api
 from faultbox.api import grouping as grouping_api
 from faultbox.api import issues as issues_api
@@ -112,6 +113,7 @@ def create_app(settings: Settings, *, worker: WorkerMode = "process") -> IngestF
     app.include_router(monitors_api.router)
     app.include_router(report_api.router)
     app.include_router(stats_api.router)
+    app.include_router(alerts_api.router)
     mount_web(app)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/readyz", readyz, methods=["GET"], include_in_schema=False)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select, update
+from sqlalchemy import Connection, RowMapping, delete, func, select, update
 
 from faultbox.store.schema import alert_firings, alert_rule_state, alert_rules
 
@@ -201,3 +201,58 @@ def firings(conn: Connection, rule_id: int) -> list[dict[str, Any]]:
 def get_rule(conn: Connection, rule_id: int) -> RuleRow | None:
     row = conn.execute(select(alert_rules).where(alert_rules.c.id == rule_id)).first()
     return _rule(row._mapping) if row is not None else None
+
+
+def project_rules(conn: Connection, project_id: int) -> list[RuleRow]:
+    """All of a project's rules, disabled ones too (the API and the dashboard list)."""
+    rows = conn.execute(
+        select(alert_rules).where(alert_rules.c.project_id == project_id).order_by(alert_rules.c.id)
+    )
+    return [_rule(row._mapping) for row in rows]
+
+
+_JSON_COLUMNS = ("params", "targets", "quiet_windows", "escalation")
+
+
+def update_rule(conn: Connection, rule_id: int, now: float, **values: Any) -> None:
+    """``values``: any of name, enabled, condition, params, filter, severity, targets,
+    throttle_seconds, quiet_windows, escalation (JSON columns given as Python values;
+    an empty targets/quiet_windows/escalation is stored as NULL, as create_rule does)."""
+    for key in _JSON_COLUMNS:
+        if key in values:
+            value = values[key]
+            if key == "params":
+                values[key] = json.dumps(dict(value or {}))
+            else:
+                values[key] = json.dumps(value) if value else None
+    conn.execute(
+        update(alert_rules).where(alert_rules.c.id == rule_id).values(updated_at=now, **values)
+    )
+
+
+def delete_rule(conn: Connection, rule_id: int) -> bool:
+    """Its state and firings go with it; deliveries and incidents keep their rows."""
+    deleted = conn.execute(delete(alert_rules).where(alert_rules.c.id == rule_id))
+    return deleted.rowcount > 0
+
+
+def firings_page(
+    conn: Connection, rule_id: int, *, limit: int = 50, before_id: int | None = None
+) -> list[dict[str, Any]]:
+    """A rule's firings newest first (keyset on id, which grows with fired_at)."""
+    query = select(alert_firings).where(alert_firings.c.rule_id == rule_id)
+    if before_id is not None:
+        query = query.where(alert_firings.c.id < before_id)
+    rows = conn.execute(query.order_by(alert_firings.c.id.desc()).limit(limit))
+    return [dict(r._mapping) for r in rows]
+
+
+def last_fired(conn: Connection, project_id: int) -> dict[int, float]:
+    """When each of a project's rules last fired (suppressed firings count too)."""
+    c = alert_firings.c
+    rows = conn.execute(
+        select(c.rule_id, func.max(c.fired_at))
+        .where(c.project_id == project_id)
+        .group_by(c.rule_id)
+    )
+    return {int(rule_id): float(at) for rule_id, at in rows}
