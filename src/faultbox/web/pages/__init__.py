@@ -11,6 +11,7 @@ from faultbox.web.pages import (
     issue,
     issue_actions,
     issue_panels,
+    monitors,
     onboarding,
     overview,
     releases,
@@ -27,5 +28,6 @@ PAGE_ROUTERS: list[APIRouter] = [
     admin_index.router,
     overview.router,
     releases.router,
+    monitors.router,
     deadletters.router,
 ]
