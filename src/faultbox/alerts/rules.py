@@ -35,6 +35,24 @@ _CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
+def parameters(condition: str) -> list[dict[str, Any]]:
+    """The parameters a condition takes, for forms: name, type (number, text or
+    choice), the smallest number, the longest text or the choices."""
+    found: list[dict[str, Any]] = [
+        {"name": name, "type": "number", "min": low}
+        for name, low in _NUMBERS.get(condition, {}).items()
+    ]
+    found += [
+        {"name": name, "type": "text", "max_length": size}
+        for name, size in _TEXTS.get(condition, {}).items()
+    ]
+    found += [
+        {"name": name, "type": "choice", "choices": list(options)}
+        for name, options in _CHOICES.get(condition, {}).items()
+    ]
+    return found
+
+
 def validate(
     condition: str,
     params: Mapping[str, Any],
