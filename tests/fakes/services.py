@@ -308,11 +308,26 @@ def serve(service: FakeService) -> Iterator[FakeService]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+        def do_POST(self) -> None:  # noqa: N802 (the stdlib's names)
+            self._handle("POST")
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._handle("GET")
+
+        def do_PATCH(self) -> None:  # noqa: N802
+            self._handle("PATCH")
+
+        def do_PUT(self) -> None:  # noqa: N802
+            self._handle("PUT")
+
+        def do_DELETE(self) -> None:  # noqa: N802
+            self._handle("DELETE")
+
+        def _handle(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             parts = urlsplit(self.path)
             req = Request(
-                method="POST",
+                method=method,
                 path=parts.path,
                 query=parse_qs(parts.query),
                 headers={k.lower(): v for k, v in self.headers.items()},

@@ -1,4 +1,5 @@
-"""Notification channels: email, Slack, Teams, PagerDuty, Opsgenie and a signed webhook.
+"""Notification channels: email, Slack, Teams, PagerDuty, Opsgenie, a signed webhook, and
+tickets in GitHub Issues, GitLab and Jira.
 
 Each channel turns a :class:`Notification` into one request and classifies the answer
 as a :class:`DeliveryResult` (ok, transient, or permanent with the service's excerpt and
@@ -11,6 +12,16 @@ it keeps in its own local store (``identifierType=id``), not by our alias, so a 
 another worker or after a restart finds nothing; its JSON webhook has neither an HMAC
 signature nor an ``Idempotency-Key``; and it brings ``requests`` beside our ``httpx``.
 It does none of these channels fully, so each is ~100 lines over ``httpx``/``smtplib``.
+
+Tickets likewise: PyGithub, python-gitlab and the ``jira`` package each bring
+``requests`` (and PyGithub also PyJWT/PyNaCl) for three calls per service (create,
+comment, close; Jira's close is two: list transitions, then move), and each raises
+its own exception classes for HTTP errors: none classifies retryable from permanent,
+PyGithub's rate-limit exception drops ``Retry-After`` of secondary limits and
+python-gitlab retries 429s by sleeping inside the call (a worker that sleeps blocks
+the outbox). They also follow redirects (a token sent to wherever a moved URL
+points). So GitHub, GitLab and Jira are short clients over the same ``request_json``
+as the others, with the ticket text shared (``ticket_text``, ``jira_adf``).
 """
 
 from __future__ import annotations
@@ -29,6 +40,9 @@ from faultbox.alerts.channels.base import (
     Notification,
 )
 from faultbox.alerts.channels.email import EmailChannel
+from faultbox.alerts.channels.github import REPOSITORY, GitHubChannel
+from faultbox.alerts.channels.gitlab import GitLabChannel
+from faultbox.alerts.channels.jira import PROJECT_KEY, JiraChannel
 from faultbox.alerts.channels.opsgenie import OpsgenieChannel
 from faultbox.alerts.channels.pagerduty import PagerDutyChannel
 from faultbox.alerts.channels.slack import SlackChannel
@@ -42,7 +56,11 @@ CHANNELS: dict[str, Channel] = {
     "pagerduty": PagerDutyChannel(),
     "opsgenie": OpsgenieChannel(),
     "webhook": WebhookChannel(),
+    "github": GitHubChannel(),
+    "gitlab": GitLabChannel(),
+    "jira": JiraChannel(),
 }
+TICKET_KINDS = frozenset({"github", "gitlab", "jira"})  # channels that open tickets
 
 
 def secret_keys(kind: str) -> frozenset[str]:
@@ -102,11 +120,38 @@ def validate_config(kind: str, config: Mapping[str, Any], secrets: Mapping[str, 
                 errors.append(f"to: {str(address).strip()!r} is not an email address")
         if config.get("from_addr") and "@" not in str(config["from_addr"]):
             errors.append("from_addr: not an email address")
+    errors.extend(_ticket_errors(kind, config))
+    return errors
+
+
+def _ticket_errors(kind: str, config: Mapping[str, Any]) -> list[str]:
+    errors: list[str] = []
+    repository = config.get("repository")
+    if kind == "github" and repository and not REPOSITORY.match(str(repository)):
+        errors.append("repository: must be owner/name, e.g. acme/shop")
+    project = config.get("project")
+    if (
+        kind == "gitlab"
+        and project
+        and (any(c.isspace() for c in str(project)) or not str(project).strip("/"))
+    ):
+        errors.append("project: a numeric id or a path like group/name, without spaces")
+    if kind == "jira":
+        key = config.get("project_key")
+        if key and not PROJECT_KEY.match(str(key)):
+            errors.append("project_key: capital letters, digits and _, starting with a letter")
+        email = config.get("email")
+        if email and "@" not in str(email):
+            errors.append("email: not an email address")
+    labels = config.get("labels")
+    if kind in TICKET_KINDS and labels is not None and not isinstance(labels, (str, list)):
+        errors.append("labels: a comma-separated text or a list")
     return errors
 
 
 __all__ = [
     "CHANNELS",
+    "TICKET_KINDS",
     "KINDS",
     "Channel",
     "ConfigKey",

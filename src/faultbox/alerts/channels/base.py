@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -168,14 +168,45 @@ def post_json(
 ) -> DeliveryResult:
     """POST a JSON body without following redirects; classify whatever happens.
     ``secrets`` are blanked out of the recorded response and error texts."""
+    result, _answer = request_json(
+        "POST",
+        url,
+        body,
+        headers=headers,
+        ok_statuses=ok_statuses,
+        timeout=timeout,
+        secrets=secrets,
+    )
+    return result
+
+
+def request_json(
+    method: str,
+    url: str,
+    body: bytes | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    ok_statuses: tuple[int, ...] = (200, 201, 202, 204),
+    timeout: float = DEFAULT_TIMEOUT,
+    secrets: Iterable[object] = (),
+    classify: Callable[[httpx.Response, DeliveryResult], DeliveryResult] | None = None,
+) -> tuple[DeliveryResult, Any]:
+    """Any method with an optional JSON body, like :func:`post_json`; also returns the
+    decoded JSON answer (None when there is none, or on failure) since ticket APIs
+    answer with what they created (its number and URL may lie past the excerpt).
+    ``classify`` may refine the result from the response (a service's own rate-limit
+    headers)."""
     secrets = list(secrets)
-    all_headers = {"Content-Type": "application/json", "User-Agent": "faultbox-alerts"}
+    all_headers = {"User-Agent": "faultbox-alerts"}
+    if body is not None:
+        all_headers["Content-Type"] = "application/json"
     all_headers.update(headers or {})
     try:
         with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False) as client:
-            response = client.post(url, content=body, headers=all_headers)
+            response = client.request(method, url, content=body, headers=all_headers)
     except httpx.TimeoutException as exc:
-        return DeliveryResult(ok=False, response=excerpt(redact(f"timeout: {exc!r}", secrets)))
+        reason = redact(f"timeout: {exc!r}", secrets)
+        return DeliveryResult(ok=False, response=excerpt(reason)), None
     except (
         httpx.InvalidURL,
         httpx.UnsupportedProtocol,
@@ -184,11 +215,20 @@ def post_json(
     ) as exc:
         # A bad URL or header value (e.g. a token with a newline): retrying cannot help.
         reason = redact(f"invalid request: {exc}", secrets)
-        return DeliveryResult(ok=False, response=excerpt(reason), permanent=True)
+        return DeliveryResult(ok=False, response=excerpt(reason), permanent=True), None
     except httpx.TransportError as exc:  # connection refused, reset, DNS, TLS
         reason = redact(f"connection error: {exc!r}", secrets)
-        return DeliveryResult(ok=False, response=excerpt(reason))
-    return classify_response(response, ok_statuses, secrets)
+        return DeliveryResult(ok=False, response=excerpt(reason)), None
+    result = classify_response(response, ok_statuses, secrets)
+    if classify is not None:
+        result = classify(response, result)
+    answer = None
+    if result.ok and response.content:
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+    return result, answer
 
 
 def misconfigured(reason: str) -> DeliveryResult:

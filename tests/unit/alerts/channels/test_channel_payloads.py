@@ -280,7 +280,19 @@ def test_email_digest_lists_items_and_drops_unsafe_links() -> None:
 
 
 def test_registry_and_secret_keys() -> None:
-    assert set(CHANNELS) == {"email", "slack", "teams", "pagerduty", "opsgenie", "webhook"}
+    assert set(CHANNELS) == {
+        "email",
+        "slack",
+        "teams",
+        "pagerduty",
+        "opsgenie",
+        "webhook",
+        "github",
+        "gitlab",
+        "jira",
+    }
+    assert secret_keys("github") == secret_keys("gitlab") == {"token"}
+    assert secret_keys("jira") == {"api_token"}
     assert secret_keys("slack") == {"webhook_url"}
     assert secret_keys("email") == {"password"}
     assert secret_keys("pagerduty") == {"routing_key"}
