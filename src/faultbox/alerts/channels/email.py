@@ -52,6 +52,7 @@ _HTML = _env.from_string(
 {%- if item.event_count %} ({{ item.event_count }} events){% endif %}</li>
 {% endfor %}</ul>{% if more %}<p>… and {{ more }} more</p>{% endif %}{% endif %}
 {% if url %}<p><a href="{{ url }}">Open the issue in Faultbox</a></p>{% endif %}
+{% if ack_url %}<p><a href="{{ ack_url }}">Acknowledge</a> (stops the escalation)</p>{% endif %}
 </body></html>
 """
 )
@@ -95,6 +96,9 @@ def build_message(notification: Notification, config: Mapping[str, Any]) -> Emai
         lines.append(f"… and {len(n.items) - len(items)} more")
     if n.url:
         lines += ["", f"Open the issue: {n.url}"]
+    ack_url = _safe_url(n.ack_url)
+    if ack_url:
+        lines += ["", f"Acknowledge (stops the escalation): {ack_url}"]
     html = _HTML.render(
         title=_clean(subject),
         text=text,
@@ -109,6 +113,7 @@ def build_message(notification: Notification, config: Mapping[str, Any]) -> Emai
         ],
         more=len(n.items) - len(items),
         url=_safe_url(n.url),
+        ack_url=ack_url,
     )
     msg = EmailMessage()
     msg["Subject"] = _header(subject, SUBJECT_LIMIT) or "Faultbox alert"

@@ -72,6 +72,17 @@ def _digest(n: Notification) -> str:
     return "\n".join(lines)
 
 
+def _button(label: str, url: str, style: str = "") -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label},
+        "url": url,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
 def payload(notification: Notification) -> dict[str, Any]:
     n = notification
     title = _PREFIX[n.kind] + n.title
@@ -88,19 +99,14 @@ def payload(notification: Notification) -> dict[str, Any]:
         blocks.append({"type": "section", "fields": fields})
     if n.items:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _digest(n)}})
+    buttons = []
     if n.url and len(n.url) <= URL_LIMIT:
-        blocks.append(
-            {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "text": {"type": "plain_text", "text": "Open issue"},
-                        "url": n.url,
-                    }
-                ],
-            }
-        )
+        buttons.append(_button("Open issue", n.url))
+    if n.ack_url.startswith(("https://", "http://")) and len(n.ack_url) <= URL_LIMIT:
+        # A link, not an interactive button: acknowledging needs no Slack app.
+        buttons.append(_button("Acknowledge", n.ack_url, style="primary"))
+    if buttons:
+        blocks.append({"type": "actions", "elements": buttons})
     return {"text": truncate(title, FALLBACK_LIMIT) or " ", "blocks": blocks}
 
 

@@ -60,8 +60,13 @@ def payload(notification: Notification) -> dict[str, Any]:
         "version": "1.4",
         "body": body,
     }
+    actions = []
     if n.url:
-        card["actions"] = [{"type": "Action.OpenUrl", "title": "Open issue", "url": n.url}]
+        actions.append({"type": "Action.OpenUrl", "title": "Open issue", "url": n.url})
+    if n.ack_url.startswith(("https://", "http://")):
+        actions.append({"type": "Action.OpenUrl", "title": "Acknowledge", "url": n.ack_url})
+    if actions:
+        card["actions"] = actions
     return {
         "type": "message",
         "attachments": [{"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": card}],

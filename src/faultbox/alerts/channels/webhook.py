@@ -76,7 +76,11 @@ def payload(notification: Notification, timestamp: int) -> dict[str, Any]:
     data = dataclasses.asdict(notification)
     data["text"] = data["text"][:TEXT_LIMIT]
     data["items"] = data["items"][:200]
-    return {"version": 1, "timestamp": timestamp, "notification": data}
+    body: dict[str, Any] = {"version": 1, "timestamp": timestamp, "notification": data}
+    if notification.ack_url:
+        # POST to it (no body, no auth: the link is the authority) to acknowledge.
+        body["ack_url"] = notification.ack_url
+    return body
 
 
 class WebhookChannel:
