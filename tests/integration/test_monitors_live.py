@@ -18,7 +18,10 @@ from sentry_sdk.crons import capture_checkin, monitor
 from sentry_sdk.utils import event_from_exception
 from sqlalchemy import select
 
-from faultbox.store.db import read_connection
+from faultbox.alerts.evaluate import evaluate_rules
+from faultbox.store.alert_rules import create_rule
+from faultbox.store.db import read_connection, write_transaction
+from faultbox.store.monitors import get_monitor
 from faultbox.store.schema import dead_letters
 from faultbox.store.session_counts import SessionTotals, session_totals
 from tests.support import LiveServer, wait_for
@@ -106,6 +109,34 @@ def test_the_monitor_decorator_reports_a_failing_job(sdk: LiveServer) -> None:
     assert sorted(r["status"] for r in runs) == ["error", "ok"]
     assert all(r["duration"] is not None and r["duration"] >= 0 for r in runs)
     assert _monitors(sdk)["invoices"]["status"] in ("ok", "error")
+
+
+def test_a_job_the_sdk_stops_reporting_fires_the_monitor_rule(sdk: LiveServer) -> None:
+    with write_transaction(sdk.engine) as conn:
+        rule = create_rule(
+            conn,
+            project_id=sdk.project.id,
+            name="crons",
+            condition="monitor",
+            params={"monitor": "hourly-sync"},
+            now=time.time() - 60,
+        )
+    hourly = {"schedule": {"type": "interval", "value": 1, "unit": "hour"}, "checkin_margin": 5}
+    capture_checkin("hourly-sync", status="ok", monitor_config=hourly)
+    sentry_sdk.flush(timeout=10)
+    _finished_runs(sdk, "hourly-sync", 1)
+    with read_connection(sdk.engine) as conn:
+        job = get_monitor(conn, sdk.project.id, "hourly-sync")
+    assert job is not None and job.next_expected_at is not None and job.last_checkin_at
+    assert job.next_expected_at == pytest.approx(job.last_checkin_at + 3600)
+    deadline = job.next_expected_at + 5 * 60
+    with write_transaction(sdk.engine) as conn:
+        assert evaluate_rules(conn, deadline - 1) == []
+    with write_transaction(sdk.engine) as conn:
+        [fired] = evaluate_rules(conn, deadline + 1)
+    assert (fired.rule_id, fired.subject) == (rule, "monitor:hourly-sync")
+    assert [r["status"] for r in _runs(sdk, "hourly-sync")] == ["missed", "ok"]
+    assert _monitors(sdk)["hourly-sync"]["status"] == "missed"
 
 
 def _totals(server: LiveServer) -> SessionTotals:
