@@ -15,9 +15,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from faultbox import __version__
+from faultbox.alerts.runner import AlertRunner
 from faultbox.api import alerts as alerts_api
 from faultbox.api import compare as compare_api
 from faultbox.api import grouping as grouping_api
+from faultbox.api import incidents as incidents_api
 from faultbox.api import issues as issues_api
 from faultbox.api import lifecycle as lifecycle_api
 from faultbox.api import merge as merge_api
@@ -69,11 +71,16 @@ def create_app(settings: Settings, *, worker: WorkerMode = "process") -> IngestF
         app.state.queue = queue
         app.state.ingest = IngestContext(settings, queue, KeyCache(engine), outcomes)
         digest: DigestWorker | WorkerProcess | None = None
+        alerts: AlertRunner | None = None  # the worker process runs its own
         if worker == "thread":
             digest = DigestWorker.from_settings(engine, queue, settings)
+            alerts = AlertRunner(engine, settings)
         elif worker == "process":
             digest = WorkerProcess(settings)
         app.state.worker = digest
+        app.state.alerts = alerts
+        if alerts is not None:
+            alerts.start()
         if digest is not None:
             digest.start()
         housekeeping = asyncio.create_task(_housekeeping_forever(app))
@@ -85,6 +92,8 @@ def create_app(settings: Settings, *, worker: WorkerMode = "process") -> IngestF
             if digest is not None:
                 # Drain what was acknowledged so a graceful stop leaves nothing queued.
                 await asyncio.to_thread(digest.stop)
+            if alerts is not None:
+                await asyncio.to_thread(alerts.stop)
             await asyncio.to_thread(_flush_outcomes, app)
             queue.close()
             engine.dispose()
@@ -114,6 +123,7 @@ def create_app(settings: Settings, *, worker: WorkerMode = "process") -> IngestF
     app.include_router(report_api.router)
     app.include_router(stats_api.router)
     app.include_router(alerts_api.router)
+    app.include_router(incidents_api.router)
     mount_web(app)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/readyz", readyz, methods=["GET"], include_in_schema=False)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from faultbox import clock
 from faultbox.alerts.evaluate import evaluate_rules
@@ -18,12 +18,23 @@ from faultbox.store.db import write_transaction
 log = logging.getLogger(__name__)
 
 
-def listen(engine: Engine, on_firing: Callable[[Firing], None] | None = None) -> Callable[[], None]:
-    """Subscribe to the digest's hooks; returns the unsubscriber."""
+def listen(
+    engine: Engine,
+    on_firing: Callable[[Firing], None] | None = None,
+    *,
+    on_recorded: Callable[[Connection, Firing, float], object] | None = None,
+) -> Callable[[], None]:
+    """Subscribe to the digest's hooks; returns the unsubscriber. ``on_recorded`` runs
+    in the transaction that records each firing (the fan-out into the outbox, so a
+    recorded firing always has its deliveries); ``on_firing`` after the commit."""
 
     def run(project_id: int, kind: str) -> None:
+        now = clock.now()
         with write_transaction(engine) as conn:
-            fired = evaluate_rules(conn, clock.now(), project_id=project_id, kinds={kind})
+            fired = evaluate_rules(conn, now, project_id=project_id, kinds={kind})
+            if on_recorded is not None:
+                for firing in fired:
+                    on_recorded(conn, firing, now)
         for firing in fired:
             if on_firing is not None:
                 on_firing(firing)

@@ -31,6 +31,7 @@ def worker_main(
 
     The entry point of `serve`'s child process and of `faultbox worker`.
     """
+    from faultbox.alerts.runner import AlertRunner
     from faultbox.digest.worker import DigestWorker
     from faultbox.queue import open_queue
     from faultbox.store.db import open_engine
@@ -42,11 +43,13 @@ def worker_main(
     engine = open_engine(settings.database_url)
     queue = open_queue(settings)
     worker = DigestWorker.from_settings(engine, queue, settings, idle_wait=IDLE_POLL_SECONDS)
+    alerts = AlertRunner(engine, settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     # In serve's child, Ctrl-C reaches the parent, which then decides when we stop.
     signal.signal(signal.SIGINT, (lambda *_: stop.set()) if handle_sigint else signal.SIG_IGN)
     freeze_startup_objects()
+    alerts.start()
     worker.start()
     while not stop.wait(0.5):
         if parent_pid is not None and os.getppid() != parent_pid:
@@ -58,6 +61,7 @@ def worker_main(
             log.error("digest thread stopped unexpectedly; restarting it")
             worker.start()
     worker.stop()
+    alerts.stop()  # after the drain: its last new issues are still fanned out
     queue.close()
     engine.dispose()
 

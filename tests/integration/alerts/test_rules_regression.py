@@ -1,5 +1,6 @@
 """New-issue and regression rules through the real digest: events sent to a live
-server, ``alerts.listen`` subscribed to the lifecycle's hooks, the clock pinned."""
+server, ``alerts.listen`` subscribed to the lifecycle's hooks, the clock pinned. The
+server's own alert runner is stopped: these tests listen in its place."""
 
 from __future__ import annotations
 
@@ -20,7 +21,15 @@ from tests.support import LiveServer, wait_for
 
 
 @pytest.fixture
-def heard(sqlite_server: LiveServer) -> Iterator[list[Firing]]:
+def quiet_server(sqlite_server: LiveServer) -> LiveServer:
+    """The live server without its alert runner (nobody else records the firings)."""
+    sqlite_server.app.state.alerts.stop()
+    return sqlite_server
+
+
+@pytest.fixture
+def heard(quiet_server: LiveServer) -> Iterator[list[Firing]]:
+    sqlite_server = quiet_server
     clock.pin(float(int(time.time())))
     found: list[Firing] = []
     unsubscribe = listen(sqlite_server.engine, found.append)
@@ -76,9 +85,9 @@ def _periodic(server: LiveServer) -> list[Firing]:
 
 
 def test_regression_fires_only_for_a_newer_release(
-    sqlite_server: LiveServer, heard: list[Firing]
+    quiet_server: LiveServer, heard: list[Firing]
 ) -> None:
-    server = sqlite_server
+    server = quiet_server
     new_rule = _rule(server, "new_issue")
     regression_rule = _rule(server, "regression", severity="P1")
     sender = Sender(server)
@@ -114,10 +123,10 @@ def test_regression_fires_only_for_a_newer_release(
         assert len(alert_rules.firings(conn, regression_rule)) == 1
 
 
-def test_the_periodic_job_catches_what_the_hook_missed(sqlite_server: LiveServer) -> None:
+def test_the_periodic_job_catches_what_the_hook_missed(quiet_server: LiveServer) -> None:
     clock.pin(float(int(time.time())))
     try:
-        rule = _rule(server := sqlite_server, "new_issue", filter="level:error")
+        rule = _rule(server := quiet_server, "new_issue", filter="level:error")
         Sender(server).send("shop@1.0.0")  # nobody listening
         [fired] = _periodic(server)
         assert fired.rule_id == rule and fired.explanation.startswith("new issue")
