@@ -31,6 +31,9 @@ MALFORMED = {
     "glitchtip-fork/apps/event_ingest/tests/parity_fixtures/truncated.envelope": 400,
     "sentry-java/sentry/src/test/resources/envelope-event-attachment.txt": 400,
     "sentry/src/sentry/data/samples/invalid-interfaces.json": 400,
+    # The Java SDK's serialization fixture has "0_*_*_*_*" for a crontab: a check-in
+    # whose schedule cannot be read is refused with the reason (ingest/checkins.py).
+    "sentry-java/sentry/src/test/resources/json/checkin_crontab.json": 400,
 }
 # Item payloads that travel inside an envelope as this item type.
 AS_ITEM = {
