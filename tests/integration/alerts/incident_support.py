@@ -4,20 +4,26 @@ issue) with escalation levels, an event that fires it, and the fan-out that page
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from faultbox.alerts import ack_links, channel_admin, outbox
 from faultbox.alerts.channels.base import Notification
 from faultbox.alerts.fanout import fan_out
+from faultbox.config import load_settings
+from faultbox.query.dsn import dsn_for
 from faultbox.store import incidents as incident_store
+from faultbox.store import migrate
 from faultbox.store.accounts import create_user
-from faultbox.store.db import read_connection, write_transaction
+from faultbox.store.db import open_engine, read_connection, write_transaction
 from faultbox.store.incidents import IncidentRow
 from faultbox.store.schema import alert_deliveries, incidents
 from tests.integration.alerts.rules_support import T0, AlertStore
+from tests.support import LiveServer, free_port, seed, start_server
 
 SECRET = "test-server-secret-key"
 PUBLIC_URL = "https://faultbox.example"
@@ -25,6 +31,17 @@ ROUTING_KEY = "R0123456789abcdef0123456789abcde"
 
 
 class Paging(AlertStore):
+    def __init__(self, engine: Engine, project_id: int | None = None, secret: str = SECRET) -> None:
+        """A new project "shop", or issues and channels in an existing one; channel
+        secrets sealed with ``secret`` (a server's own, for its dispatcher to send)."""
+        self.secret = secret
+        if project_id is None:
+            super().__init__(engine)
+            return
+        self.engine = engine
+        self._short = 1000
+        self.project_id = project_id
+
     def channel(
         self,
         name: str,
@@ -41,7 +58,7 @@ class Paging(AlertStore):
         with write_transaction(self.engine) as conn:
             return channel_admin.create(
                 conn,
-                SECRET,
+                self.secret,
                 project_id=self.project_id,
                 name=name,
                 kind=kind,
@@ -113,6 +130,67 @@ class Paging(AlertStore):
         with read_connection(self.engine) as conn:
             return incident_store.timeline(conn, incident_id)
 
+    def open_page(self, issue_id: int | None, channel_ids: Sequence[int], now: float) -> int:
+        """An incident opened as the fan-out opens one (without a rule, so a live
+        server's own alert worker has nothing to evaluate), paged to ``channel_ids``."""
+        with write_transaction(self.engine) as conn:
+            incident_id = incident_store.open_incident(
+                conn,
+                project_id=self.project_id,
+                issue_id=issue_id,
+                rule_id=None,
+                firing_id=None,
+                severity="P1",
+                title=f"page for issue {issue_id}",
+                dedup_key=f"faultbox-{self.project_id}-0-issue:{issue_id}:{now}",
+                now=now,
+                next_escalation_at=None,
+            )
+            incident_store.add_event(conn, incident_id, "opened", now, detail="by a test")
+            message = Notification(
+                kind="trigger",
+                title=f"page for issue {issue_id}",
+                text="",
+                dedup_key=f"faultbox-{self.project_id}-0-issue:{issue_id}:{now}",
+                severity="P1",
+                url=f"{PUBLIC_URL}/issues/{issue_id}",
+                ack_url=ack_links.url_for(PUBLIC_URL, SECRET, incident_id, now),
+            )
+            for channel_id in channel_ids:
+                outbox.enqueue(
+                    conn,
+                    message,
+                    project_id=self.project_id,
+                    channel_id=channel_id,
+                    idempotency_key=f"test:{incident_id}",
+                    now=now,
+                    incident_id=incident_id,
+                    issue_id=issue_id,
+                )
+        return incident_id
+
 
 def notification_of(delivery: Mapping[str, Any]) -> Notification:
     return outbox.loads(str(delivery["notification"]))
+
+
+@contextmanager
+def quiet_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+    """A live server without the digest/alert worker: nothing is evaluated, sent or
+    escalated behind the test's back (it runs the jobs itself, at pinned times)."""
+    port = free_port()
+    settings = load_settings(
+        {"data_dir": str(tmp_path / "data"), "database_url": database_url, "port": port},
+        environ={},
+    )
+    engine = open_engine(database_url)
+    migrate.upgrade(engine)
+    project, token = seed(engine, settings.public_url)
+    server, thread, app = start_server(settings, worker="none")
+    try:
+        dsn = dsn_for(settings.public_url, project)
+        yield LiveServer(settings.public_url, settings, engine, project, dsn or "", token, app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        engine.dispose()
