@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
 from faultbox import clock
-from faultbox.alerts import channel_admin, rule_admin
+from faultbox.alerts import channel_admin, dispatch, rule_admin
 from faultbox.alerts.channel_admin import ChannelError
 from faultbox.alerts.secrets import UnreadableSecrets
 from faultbox.api.auth import Principal, authenticated, engine_of
@@ -411,12 +411,12 @@ def channel_delete(request: Request, channel_id: Id, principal: Writer) -> Respo
 def channel_test(request: Request, channel_id: Id, principal: Writer) -> dict[str, Any]:
     """Send a test notification now; the answer is what the service said (also kept
     in the delivery log)."""
-    from faultbox.alerts.dispatch import send_test  # the dispatcher loads every channel
-
     with read_connection(engine_of(request)) as conn:
         channel = _channel(conn, principal, channel_id)
     try:
-        result = send_test(engine_of(request), request.app.state.settings, channel.id, clock.now())
+        result = dispatch.send_test(
+            engine_of(request), request.app.state.settings, channel.id, clock.now()
+        )
     except LookupError:
         raise HTTPException(404, f"no alert channel {channel_id}") from None
     return {

@@ -6,8 +6,12 @@ from fastapi import APIRouter
 
 from faultbox.web.pages import (
     admin_index,
+    alert_channels,
+    alert_deliveries,
+    alert_rules,
     auth,
     deadletters,
+    incidents,
     issue,
     issue_actions,
     issue_panels,
@@ -29,5 +33,10 @@ PAGE_ROUTERS: list[APIRouter] = [
     overview.router,
     releases.router,
     monitors.router,
+    alert_rules.router,
+    alert_channels.router,
+    alert_deliveries.router,
     deadletters.router,
+    incidents.router,
+    incidents.ack_router,
 ]
