@@ -5,7 +5,8 @@ in the transaction that recorded the firing."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection
@@ -14,10 +15,37 @@ from faultbox.alerts import incidents, outbox
 from faultbox.alerts.compose import compose
 from faultbox.alerts.model import Firing
 from faultbox.alerts.routing import CHANNEL, Target, route
+from faultbox.model import Frame
+from faultbox.query.report import build_report
+from faultbox.query.report_frame import AppFrameFinder, FinderForProject
+from faultbox.query.report_markdown import render_report
 from faultbox.store import alert_channels, alert_rules, issue_tickets
 from faultbox.store.alert_channels import ChannelRow
 
+log = logging.getLogger(__name__)
 AckUrl = Callable[[int], str]  # incident id → a signed acknowledge link
+
+
+def innermost_in_app(_rules: str | None, _version: str) -> AppFrameFinder:
+    """The report's app frame when the caller has no grouping finder (alerts may not
+    import the digest): the innermost frame the SDK marked in-app."""
+
+    def find(frames: Sequence[Frame], _platform: str) -> Frame | None:
+        return next((f for f in reversed(frames) if f.in_app), None)
+
+    return find
+
+
+def ticket_report(conn: Connection, issue_id: int, now: float, finder_for: FinderForProject) -> str:
+    """The issue's analysis report in Markdown, for a ticket's body; "" when it cannot
+    be built (an unreadable stored event must not hold back the alert itself)."""
+    try:
+        with conn.begin_nested():
+            report = build_report(conn, issue_id, finder_for, now)
+    except Exception:
+        log.exception("the report of issue %s could not be built for its ticket", issue_id)
+        return ""
+    return render_report(report) if report is not None else ""
 
 
 def channels_for(conn: Connection, project_id: int, targets: list[Target]) -> list[ChannelRow]:
@@ -50,6 +78,7 @@ def fan_out(
     public_url: str,
     digest_hour: int = 8,
     ack_url: AckUrl | None = None,
+    finder_for: FinderForProject = innermost_in_app,
 ) -> list[int]:
     """Enqueue the firing's deliveries; returns their ids (none for a rule gone since)."""
     rule = alert_rules.get_rule(conn, firing.rule_id)
@@ -77,6 +106,9 @@ def fan_out(
             ticket = issue_tickets.ticket_for(conn, firing.issue_id, channel.id)
             if ticket is not None and ticket.state == "open":
                 message = dataclasses.replace(message, reference=ticket.reference)
+            else:  # a new ticket carries the report
+                report = ticket_report(conn, firing.issue_id, now, finder_for)
+                message = dataclasses.replace(message, report=report)
         if channel.role == "digest_email":
             not_before = next_digest_time(now, digest_hour)
         delivery_id = outbox.enqueue(

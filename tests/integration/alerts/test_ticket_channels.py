@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from faultbox import clock
-from faultbox.alerts.channels import CHANNELS, DeliveryResult, Notification
+from faultbox.alerts.channels import CHANNELS, DeliveryResult, DigestItem, Notification
 from tests.fakes.services import FakeService, closed_port, serve, silent_port
 from tests.fakes.tickets import GitHubFake, GitLabFake, JiraFake, github_rate_limited
 
@@ -420,3 +420,20 @@ def test_the_jira_fake_refuses_what_is_not_adf(description: Any) -> None:
     ok = {**fields, "description": {"type": "doc", "version": 1, "content": []}}
     assert fake.validate_create({"fields": ok}) == {}
     assert "summary" in fake.validate_create({"fields": {**ok, "summary": "a\nb"}})
+
+
+def test_a_storm_ticket_lists_its_issues(setup: Setup) -> None:
+    items = tuple(
+        DigestItem(
+            title=f"KeyError {i} [x](y)",
+            url=f"https://faultbox.example/issues/{i}",
+            short_id=f"ERR-{i}",
+            event_count=i,
+        )
+        for i in range(1, 4)
+    )
+    result = setup.send(make(title="3 alerts in shop", items=items, report=""))
+    assert result.ok, result.response
+    body = setup.body_of(result.reference)
+    for i in range(1, 4):
+        assert f"https://faultbox.example/issues/{i}" in body and f"ERR-{i}" in body

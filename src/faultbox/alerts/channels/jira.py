@@ -20,6 +20,7 @@ from faultbox.alerts.channels.base import (
     DEFAULT_TIMEOUT,
     ConfigKey,
     DeliveryResult,
+    DigestItem,
     Notification,
     misconfigured,
     request_json,
@@ -27,6 +28,7 @@ from faultbox.alerts.channels.base import (
 from faultbox.alerts.channels.github import labels
 from faultbox.alerts.channels.ticket_text import (
     FOOTER,
+    ITEM_LIMIT,
     TEXT_LIMIT,
     comment_lead,
     one_line,
@@ -58,11 +60,19 @@ def _facts(pairs: list[tuple[str, str]]) -> adf.Node:
     return adf.bullet_list([adf.text(f"{k}: ", adf.strong()) + adf.text(v) for k, v in pairs])
 
 
+def _item(item: DigestItem) -> list[adf.Node]:
+    title = f"{item.short_id} {item.title}".strip() or "issue"
+    events = f" ({item.event_count} events)" if item.event_count else ""
+    return adf.text(title, *([adf.link(item.url)] if item.url else [])) + adf.text(events)
+
+
 def description(n: Notification) -> adf.Node:
     p = parts(n)
     head = _explanation(n)
     if p.summary:
         head.append(_facts(p.summary))
+    if n.items:  # a storm grouped into one message: one line per issue
+        head.append(adf.bullet_list([_item(item) for item in n.items[:ITEM_LIMIT]]))
     head += _link(n)
     tail = [*adf.markdown_blocks(p.report), {"type": "rule"}] if p.report.strip() else []
     tail.append(adf.paragraph(adf.text(FOOTER.strip("*"), adf.em())))

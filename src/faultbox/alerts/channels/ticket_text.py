@@ -12,12 +12,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from faultbox.alerts.channels.base import Notification, truncate
+from faultbox.alerts.channels.base import DigestItem, Notification, truncate
 from faultbox.query.markdown_escape import inline
 
 DEFAULT_TITLE = "Faultbox alert"
 FIELD_LIMIT = 300  # characters of one summary value
 TEXT_LIMIT = 4000  # characters of the rule's explanation
+ITEM_LIMIT = 200  # issues listed from a storm message
 _MENTION = re.compile(r"(?<![\w.])@(?=\w)")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _CUT_NOTE = "*The report was cut to fit; the whole report is on the issue in Faultbox.*"
@@ -74,6 +75,12 @@ def parts(n: Notification) -> TicketText:
     )
 
 
+def item_line(item: DigestItem) -> str:
+    title = inline(truncate(f"{item.short_id} {item.title}".strip(), FIELD_LIMIT))
+    events = f" ({item.event_count} events)" if item.event_count else ""
+    return f"- {markdown_link(title, item.url) if item.url else title}{events}"
+
+
 def markdown_link(text: str, url: str) -> str:
     return f"[{inline(text)}](<{url.replace('>', '%3E').replace(' ', '%20')}>)"
 
@@ -87,6 +94,8 @@ def markdown_body(n: Notification, limit: int) -> str:
         head += [inline(line) for line in plain_lines(p.text, TEXT_LIMIT) if line.strip()]
         head.append("")
     head += [f"- **{k}:** {inline(v)}" for k, v in p.summary]
+    if n.items:  # a storm grouped into one message: one line per issue
+        head += ["", *(item_line(item) for item in n.items[:ITEM_LIMIT])]
     if p.link:
         head += ["", markdown_link(p.link_text, p.link)]
     top = quiet("\n".join(head).strip()) + "\n\n"

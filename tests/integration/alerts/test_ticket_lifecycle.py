@@ -1,0 +1,155 @@
+"""Tickets follow their issue, on SQLite and PostgreSQL with a pinned clock: a firing to a
+ticket channel opens a ticket carrying the issue's report, recorded for the issue; the
+issue resolved closes it (one resolve delivery, however often the sweep runs); resolved
+again after a regression, the new ticket is closed again. (Comments on a ticket that
+fires again: test_ticket_channels.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from faultbox import clock
+from faultbox.alerts import outbox
+from faultbox.alerts.tickets import close_for_resolved_issues
+from faultbox.store import alert_channels, issue_tickets
+from faultbox.store.db import read_connection, write_transaction
+from faultbox.store.schema import alert_deliveries
+from tests.fakes.services import FakeService, serve
+from tests.fakes.tickets import GitHubFake
+from tests.integration.alerts.delivery_support import DeliveryWorld
+from tests.integration.alerts.rules_support import MIN, T0
+
+TOKEN = "ghp_lifecycleTOKEN0123456789"
+PUBLIC = "https://faultbox.example"
+
+
+@pytest.fixture
+def world(engine: Engine, tmp_path: Path) -> Iterator[DeliveryWorld]:
+    yield DeliveryWorld(engine, tmp_path, alert_max_attempts=3)
+    clock.pin(None)
+
+
+@pytest.fixture
+def github() -> Iterator[tuple[FakeService, GitHubFake]]:
+    fake = GitHubFake(token=TOKEN)
+    with serve(FakeService(fake)) as service:
+        yield service, fake
+
+
+def _ticket_channel(world: DeliveryWorld, service: FakeService, name: str = "GitHub") -> int:
+    return world.channel(
+        "github",
+        {"repository": "acme/shop", "api_url": service.url, "labels": "faultbox"},
+        {"token": TOKEN},
+        role="ticket",
+        name=name,
+    )
+
+
+def _sweep(world: DeliveryWorld, now: float) -> int:
+    with write_transaction(world.engine) as conn:
+        return close_for_resolved_issues(conn, now, public_url=PUBLIC)
+
+
+def _tickets(world: DeliveryWorld, issue_id: int) -> list[issue_tickets.TicketRow]:
+    with read_connection(world.engine) as conn:
+        return issue_tickets.tickets_of_issue(conn, issue_id)
+
+
+def test_a_ticket_opens_with_the_report_and_closes_with_the_issue(
+    world: DeliveryWorld, github: tuple[FakeService, GitHubFake]
+) -> None:
+    service, fake = github
+    channel_id = _ticket_channel(world, service)
+    world.rule("new_issue", severity="P2", targets={"*": [channel_id]}, now=T0 - MIN)
+    issue = world.issue("KeyError: 'sku'", first_seen=T0 - 5)
+    assert len(world.fire(T0)) == 1
+    assert world.dispatch(T0) == 1
+    [created] = fake.tickets.values()
+    assert created.title.endswith("KeyError: 'sku'") and created.labels == ["faultbox"]
+    assert f"{PUBLIC}/issues/{issue}" in created.body
+    assert "## Where it happens" in created.body and "## Activity" in created.body  # report
+    [ticket] = _tickets(world, issue)
+    assert (ticket.provider, ticket.reference, ticket.state) == ("github", "1", "open")
+    assert ticket.url == "https://github.com/acme/shop/issues/1"
+
+    assert _sweep(world, T0 + MIN) == 0  # not resolved yet
+    world.set_issue(
+        issue, status="resolved", resolved_at=T0 + 2 * MIN, status_changed_at=T0 + 2 * MIN
+    )
+    assert _sweep(world, T0 + 3 * MIN) == 1
+    assert _sweep(world, T0 + 3 * MIN + 5) == 0  # queued once
+    assert world.dispatch(T0 + 4 * MIN) == 1
+    assert created.state == "closed" and created.state_reason == "completed"
+    assert [t.state for t in _tickets(world, issue)] == ["closed"]
+    assert _sweep(world, T0 + 5 * MIN) == 0
+
+    # A regression, a new ticket (the old one is closed), resolved again: closed again.
+    with write_transaction(world.engine) as conn:
+        issue_tickets.record_ticket(
+            conn,
+            issue_id=issue,
+            channel_id=channel_id,
+            provider="github",
+            reference="1",
+            url="https://github.com/acme/shop/issues/1",
+            state="open",
+            now=T0 + 6 * MIN,
+        )
+    world.set_issue(issue, status="resolved", resolved_at=T0 + 7 * MIN)
+    assert _sweep(world, T0 + 8 * MIN) == 1
+    with read_connection(world.engine) as conn:
+        keys = [
+            r.idempotency_key
+            for r in conn.execute(
+                select(alert_deliveries).where(alert_deliveries.c.kind == "resolve")
+            )
+        ]
+    assert len(set(keys)) == 2  # the second resolution is a delivery of its own
+    assert world.dispatch(T0 + 9 * MIN) == 1
+    assert [t.state for t in _tickets(world, issue)] == ["closed"]
+
+
+def test_the_sweep_skips_unresolved_closed_and_disabled(
+    world: DeliveryWorld, github: tuple[FakeService, GitHubFake]
+) -> None:
+    service, _fake = github
+    channel_id = _ticket_channel(world, service)
+    other = _ticket_channel(world, service, name="GitHub (old)")
+    open_issue = world.issue("open one")
+    done_closed = world.issue("resolved, ticket closed")
+    done_disabled = world.issue("resolved, channel disabled")
+    done = world.issue("resolved", first_seen=T0 - 100)
+    with write_transaction(world.engine) as conn:
+        for issue_id, channel, state in (
+            (open_issue, channel_id, "open"),
+            (done_closed, channel_id, "closed"),
+            (done_disabled, other, "open"),
+            (done, channel_id, "open"),
+        ):
+            issue_tickets.record_ticket(
+                conn,
+                issue_id=issue_id,
+                channel_id=channel,
+                provider="github",
+                reference=str(issue_id),
+                url="u",
+                state=state,
+                now=T0,
+            )
+        alert_channels.update_channel(conn, other, T0, enabled=False)
+    for issue_id in (done_closed, done_disabled, done):
+        world.set_issue(
+            issue_id, status="resolved", resolved_at=T0 + MIN, resolved_in_release="2.4.1"
+        )
+    assert _sweep(world, T0 + 2 * MIN) == 1
+    with read_connection(world.engine) as conn:
+        [row] = conn.execute(select(alert_deliveries)).all()
+    assert (row.kind, row.channel_id, row.issue_id) == ("resolve", channel_id, done)
+    n = outbox.loads(row.notification)
+    assert n.reference == str(done) and n.url == f"{PUBLIC}/issues/{done}"
+    assert "2.4.1" in n.text and n.kind == "resolve"
