@@ -192,6 +192,7 @@ def test_native_check_ins_open_and_close_a_run(sqlite_server: LiveServer) -> Non
     assert first.status_code == 202, first.text
     run = first.json()["check_in_id"]
     assert first.json() == {"success": True, "check_in_id": run}
+    assert first.headers["access-control-allow-origin"] == "*"  # as /api/v1/errors
     done = _post_check_in(server, "db-vacuum", {"status": "ok", "check_in_id": run})
     assert done.status_code == 202 and done.json()["check_in_id"] == run
     again = _post_check_in(server, "db-vacuum", {"status": "error", "check_in_id": run})
@@ -358,6 +359,10 @@ def test_monitors_api_create_update_delete(sqlite_server: LiveServer) -> None:
     assert _api(server, "PATCH", "/reports", json={"timezone": "Nowhere"}).status_code == 422
     assert _api(server, "PATCH", "/reports", json={"max_runtime": 0}).status_code == 422
     assert _api(server, "PATCH", "/nope", json={"enabled": False}).status_code == 404
+    paused = _api(server, "PATCH", "/reports", json={"enabled": False, "name": "Reports <b>"})
+    assert paused.status_code == 200, paused.text
+    assert (paused.json()["enabled"], paused.json()["name"]) == (False, "Reports <b>")
+    assert _api(server, "PATCH", "/reports", json={"enabled": True}).json()["enabled"] is True
     # The monitor exists now: a check-in without config is accepted.
     ok = _post_check_in(server, "reports", {"status": "ok"})
     assert ok.status_code == 202, ok.text

@@ -73,6 +73,10 @@ def _columns(body: MonitorUpdate, current: MonitorRow | None) -> dict[str, Any]:
         values["name"] = body.name
     if body.enabled is not None:
         values["enabled"] = body.enabled
+        if not body.enabled:
+            # Paused: it expects nothing until its next check-in after it is enabled again
+            # (otherwise re-enabling would report every run of the pause as missed).
+            values["next_expected_at"] = None
     if body.checkin_margin is not None:
         values["checkin_margin_minutes"] = body.checkin_margin
     if body.max_runtime is not None:

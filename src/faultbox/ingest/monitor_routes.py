@@ -18,6 +18,7 @@ from faultbox.ingest.checkins import clean_check_in
 from faultbox.ingest.errors import IngestError
 from faultbox.ingest.http import IngestRequest, IngestResponse
 from faultbox.ingest.limits import decode_body, loads_json
+from faultbox.ingest.sentry_routes import CORS_HEADERS
 from faultbox.queue.base import IngestMeta, Kind, NewMessage
 from faultbox.store.db import read_connection
 from faultbox.store.monitors import monitor_exists
@@ -26,7 +27,7 @@ MAX_CHECK_IN_SIZE = 100 * 1024  # as an envelope's check_in item
 
 
 def _json(body: object, status: int, headers: dict[str, str] | None = None) -> IngestResponse:
-    return IngestResponse(status, orjson.dumps(body), headers or {})
+    return IngestResponse(status, orjson.dumps(body), {**CORS_HEADERS, **(headers or {})})
 
 
 def _failure(exc: IngestError) -> IngestResponse:

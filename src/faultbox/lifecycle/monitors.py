@@ -15,6 +15,7 @@ Semantics follow Sentry's crons:
   a check-in with status ``missed``, one per expected time), and a run still
   ``in_progress`` past ``started_at + max_runtime`` is marked ``timeout``. Both
   become the monitor's status, as ``ok`` and ``error`` do.
+* A disabled monitor ignores check-ins and is never missed.
 """
 
 from __future__ import annotations
