@@ -1,0 +1,65 @@
+"""Alert channels in the browser: add a Slack channel pointing at a local fake Slack
+(which validates every request against Slack's documented payload), press "Send test
+notification" and see the service's answer in place (htmx), never the webhook URL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import screenshot, sign_in_as
+from tests.fakes.services import FakeService, serve, slack, validate_slack
+from tests.support import LiveServer
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeService]:
+    with serve(FakeService(slack)) as service:
+        yield service
+
+
+def test_add_a_slack_channel_and_send_a_test_notification(
+    page: Page, server: LiveServer, fake_slack: FakeService
+) -> None:
+    slug = server.project.slug
+    webhook = f"{fake_slack.url}/services/T0BROWSER/B0BROWSER/browsersecret1234"
+    sign_in_as(page, server, next_path=f"/projects/{slug}/alerts/channels")
+    expect(page.get_by_role("link", name="Alerts")).to_have_class("active")
+
+    form = page.locator('details[data-kind="slack"]')
+    form.locator("summary").click()
+    form.locator('input[name="name"]').fill("team chat")
+    form.locator('select[name="role"]').select_option("chat")
+    secret = form.locator('input[name="secret.webhook_url"]')
+    expect(secret).to_have_attribute("type", "password")
+    secret.fill(webhook)
+    with page.expect_navigation():
+        form.get_by_role("button", name="Add slack channel").click()
+
+    expect(page.get_by_role("status").first).to_contain_text("Channel created")
+    row = page.locator('[data-channel-row][data-channel="team chat"]')
+    expect(row).to_contain_text("webhook_url: …1234")
+    assert "browsersecret" not in page.content()
+
+    url_before = page.url
+    row.get_by_role("button", name="Send test notification").click()
+    result = row.locator('[data-test-result="ok"]')
+    expect(result).to_contain_text("answered 200")
+    assert page.url == url_before  # swapped in place, no navigation
+    screenshot(page, "alert-channels")
+
+    [request] = fake_slack.requests
+    assert request.path == "/services/T0BROWSER/B0BROWSER/browsersecret1234"
+    validate_slack(request.json())
+    assert "team chat" in request.json()["text"] or any(
+        "team chat" in str(block) for block in request.json()["blocks"]
+    )
+
+    # The outbox log lists the test with its answer.
+    page.get_by_role("link", name="Deliveries").click()
+    delivery = page.locator("[data-delivery-row]")
+    expect(delivery).to_have_count(1)
+    expect(delivery.locator("[data-status]")).to_have_text("sent")
+    expect(delivery).to_contain_text("team chat")
