@@ -90,10 +90,12 @@ def prepare(data_dir: Path, n_events: int, n_issues: int) -> str:
     return token
 
 
-def spawn(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def spawn(
+    data_dir: Path, port: int, serve_args: tuple[str, ...] = ("--no-worker",)
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "FAULTBOX_DATA_DIR": str(data_dir), "FAULTBOX_PORT": str(port)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "faultbox", "serve", "--no-worker"],
+        [sys.executable, "-m", "faultbox", "serve", *serve_args],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
