@@ -46,7 +46,7 @@ def check(conn: Connection, project_id: int, values: Mapping[str, Any]) -> None:
         raise ValueError(f"name: at most {MAX_NAME} characters")
     escalation = list(values.get("escalation") or ())
     validate(
-        values["condition"],
+        str(values.get("condition") or ""),
         values.get("params") or {},
         filter=values.get("filter") or "",
         severity=values.get("severity"),
@@ -89,6 +89,18 @@ def create(
     )
 
 
+# What an explicit null means for a field that cannot be empty in the table.
+_EMPTY: dict[str, Any] = {
+    "params": {},
+    "filter": "",
+    "throttle_seconds": 0,
+    "quiet_windows": [],
+    "escalation": [],
+    "name": "",
+    "condition": "",
+}
+
+
 def as_values(rule: RuleRow) -> dict[str, Any]:
     return {name: getattr(rule, name) for name in FIELDS}
 
@@ -98,9 +110,13 @@ def change(conn: Connection, rule: RuleRow, changes: Mapping[str, Any], *, now: 
     unknown = set(changes) - set(FIELDS)
     if unknown:
         raise ValueError(f"not a rule field: {', '.join(sorted(unknown))}")
-    merged = {**as_values(rule), **changes}
+    values = {
+        key: _EMPTY.get(key, value) if value is None else value for key, value in changes.items()
+    }
+    if "enabled" in values and not isinstance(values["enabled"], bool):
+        raise ValueError("enabled: true or false")
+    merged = {**as_values(rule), **values}
     check(conn, rule.project_id, merged)
-    values = dict(changes)
     if "name" in values:
         values["name"] = str(values["name"]).strip()
     store.update_rule(conn, rule.id, now, **values)

@@ -303,6 +303,16 @@ def test_bad_rules_are_refused_with_the_reason(lite: Api) -> None:
     assert f"no channel {foreign}" in _problems(refused)
     assert lite.call("PUT", f"/alert-rules/{rule['id']}", json={"id": 5}).status_code == 422
     assert lite.ok("GET", f"/alert-rules/{rule['id']}")["targets"] == {}
+    # null: the field's empty value where it has one; never a broken row.
+    for nulled, reason in (({"enabled": None}, "enabled"), ({"name": None}, "name: required")):
+        refused = lite.call("PUT", f"/alert-rules/{rule['id']}", json=nulled)
+        assert reason in _problems(refused)
+    emptied = lite.ok(
+        "PUT",
+        f"/alert-rules/{rule['id']}",
+        json={"filter": None, "throttle_seconds": None, "params": None, "quiet_windows": None},
+    )
+    assert (emptied["filter"], emptied["throttle_seconds"], emptied["params"]) == ("", 0, {})
     bad_cursor = lite.call("GET", f"/alert-rules/{rule['id']}/firings", params={"cursor": "!!"})
     assert bad_cursor.status_code == 400
 
