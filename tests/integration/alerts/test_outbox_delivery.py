@@ -300,3 +300,36 @@ def test_send_test_notification(world: DeliveryWorld, chat: FakeService) -> None
     ]
     with pytest.raises(LookupError):
         send_test(world.engine, world.settings, 999_999, now=T0)
+
+
+def test_p3_alerts_wait_for_one_daily_digest_email(world: DeliveryWorld) -> None:
+    from tests.fakes.smtp import smtp_server
+
+    with smtp_server() as mailbox:
+        world.channel(
+            "email",
+            {
+                "host": "127.0.0.1",
+                "port": str(mailbox.port),
+                "security": "none",
+                "from_addr": "faultbox@example.com",
+                "to": "oncall@example.com",
+            },
+            {},
+            role="digest_email",
+        )
+        world.rule("new_issue", severity="P3", now=T0 - MIN)
+        for n in range(3):
+            world.issue(f"minor glitch {n}", first_seen=T0 - 5)
+        world.fire(T0)  # T0 is 08:00 UTC: the next digest goes out tomorrow at 08:00
+        tomorrow = T0 + 86400
+        assert {d["next_attempt_at"] for d in world.deliveries()} == {tomorrow}
+        assert world.dispatch(tomorrow - 1) == 0 and mailbox.received == []
+        assert world.dispatch(tomorrow) == 1
+        [mail] = mailbox.received
+        message = mail.message()
+        assert "Daily digest: 3 alerts" in message["Subject"]
+        text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert all(f"minor glitch {n}" in text for n in range(3))
+        statuses = sorted(d["status"] for d in world.deliveries())
+        assert statuses == ["grouped", "grouped", "grouped", "sent"]
