@@ -22,6 +22,7 @@ from faultbox.query.issues import (
     redirect_target,
 )
 from faultbox.query.search import SearchQuery, SearchSyntaxError
+from faultbox.query.tickets import tickets_of_issue
 from faultbox.query.timefmt import parse_time
 from faultbox.store.db import read_connection
 
@@ -141,7 +142,12 @@ def visible_issue(request: Request, principal: Principal, issue_id: int) -> dict
 
 @router.get("/issues/{issue_id}")
 def issue_detail(request: Request, issue_id: int, principal: EventReader) -> dict[str, Any]:
-    return visible_issue(request, principal, issue_id)
+    """The issue, with ``tickets``: those opened for it in GitHub, GitLab or Jira
+    (provider, reference, url, state)."""
+    issue = visible_issue(request, principal, issue_id)
+    with read_connection(engine_of(request)) as conn:
+        issue["tickets"] = tickets_of_issue(conn, issue["id"])
+    return issue
 
 
 @router.get("/issues/{issue_id}/events")
