@@ -169,6 +169,12 @@ def test_sessions_from_the_sdk_count_started_and_crashed(sdk: LiveServer) -> Non
     sentry_sdk.flush(timeout=10)
     totals = wait_for(lambda: (t := _totals(sdk)).started >= 7 and t)
     assert (totals.started, totals.crashed, totals.errored, totals.abnormal) == (7, 1, 0, 0)
+    wait_for(lambda: _accepted(sdk, "session") >= 4)  # three sessions and one aggregate
+    assert not [
+        o
+        for o in sdk.api_json(f"/api/v1/projects/{sdk.project.slug}")["outcomes"]
+        if o["category"] == "session" and o["outcome"] == "dropped"
+    ]
 
 
 # -- the native endpoint -----------------------------------------------------------
@@ -209,6 +215,18 @@ def test_native_check_ins_open_and_close_a_run(sqlite_server: LiveServer) -> Non
     assert by_id[run]["status"] == "ok" and by_id[run]["duration"] >= 0
     assert by_id[plain.json()["check_in_id"]]["environment"] == "staging"
     assert _monitors(server)["db-vacuum"]["schedule"]["description"] == "every 10 minutes"
+    wait_for(lambda: _accepted(server, "monitor") >= 4)
+    assert _accepted(server, "monitor") == 4
+
+
+def _accepted(server: LiveServer, category: str) -> int:
+    """The accepted outcomes of a data category flushed so far (by the app's housekeeping)."""
+    detail = server.api_json(f"/api/v1/projects/{server.project.slug}")
+    return sum(
+        o["quantity"]
+        for o in detail["outcomes"]
+        if (o["category"], o["outcome"]) == (category, "accepted")
+    )
 
 
 def _config() -> dict[str, Any]:
