@@ -6,7 +6,9 @@ releases with their event counts); ``timeline`` (first/last seen, spikes, deploy
 around the first-seen time and each spike: ``report_timeline``); ``app_frame`` (the
 latest event's first in-app frame with source context: ``report_frame``);
 ``suspect_release``; ``tag_outliers`` (``report_tags``); ``catalogue``; ``patterns``;
-``activity``. ``report_markdown`` renders the same dict as Markdown.
+``incidents`` (the pages it caused: who was paged, who acknowledged, when it was
+resolved, the timeline: ``query/incidents.py``); ``activity``. ``report_markdown``
+renders the same dict as Markdown.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from faultbox.query.incidents import report_section as incidents_section
 from faultbox.query.patterns import patterns_of_issue
 from faultbox.query.report_frame import FinderForProject, latest_app_frame
 from faultbox.query.report_tags import tag_outliers
@@ -59,6 +62,7 @@ def build_report(
         "tag_outliers": tag_outliers(conn, issue_id, project_id),
         "catalogue": {name: issue[name] for name in CATALOGUE_FIELDS},
         "patterns": patterns_of_issue(conn, issue_id),
+        "incidents": incidents_section(conn, issue_id),
         "activity": _activity(conn, issue_id),
     }
 

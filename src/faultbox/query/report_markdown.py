@@ -48,6 +48,7 @@ def render_report(report: dict[str, Any]) -> str:
         _outliers,
         _catalogue,
         _patterns,
+        _incidents,
         _activity,
     ):
         out.extend(section(report))
@@ -234,6 +235,33 @@ def _patterns(report: dict[str, Any]) -> list[str]:
     if not report["patterns"]:
         return [*out, "Not linked to a pattern."]
     return out + [f"- {p['id']}: {inline(p['title'], 200)}" for p in report["patterns"]]
+
+
+def _incidents(report: dict[str, Any]) -> list[str]:
+    out = ["## Incidents", ""]
+    if not report.get("incidents"):
+        return [*out, "It never paged anyone."]
+    for i in report["incidents"]:
+        status = inline(i["status"])
+        out.append(f"### Incident {i['id']} ({inline(i['severity'])}, {status})")
+        out.append("")
+        paged = ", ".join(inline(name, 80) for name in i["paged"]) or "nobody (no channel took it)"
+        acknowledged = "not acknowledged"
+        if i["acknowledged_at"]:
+            who = inline(i["acknowledged_by"]) or "a signed link"
+            acknowledged = f"{_when(i['acknowledged_at'])} by {who}"
+        out.append(f"- Opened: {_when(i['opened_at'])}")
+        out.append(f"- Paged: {paged}")
+        if i["escalation_level"]:
+            out.append(f"- Escalated to level {i['escalation_level']}")
+        out.append(f"- Acknowledged: {acknowledged}")
+        out.append(f"- Resolved: {_when(i['resolved_at']) if i['resolved_at'] else 'not yet'}")
+        out.append("")
+        for e in i["timeline"]:
+            detail = f": {inline(e['detail'], 200)}" if e["detail"] else ""
+            out.append(f"  - {_when(e['at'])}, {inline(e['kind'])}{detail}")
+        out.append("")
+    return out[:-1]
 
 
 def _activity(report: dict[str, Any]) -> list[str]:

@@ -130,7 +130,9 @@ class Paging(AlertStore):
         with read_connection(self.engine) as conn:
             return incident_store.timeline(conn, incident_id)
 
-    def open_page(self, issue_id: int | None, channel_ids: Sequence[int], now: float) -> int:
+    def open_page(
+        self, issue_id: int | None, channel_ids: Sequence[int], now: float, title: str = ""
+    ) -> int:
         """An incident opened as the fan-out opens one (without a rule, so a live
         server's own alert worker has nothing to evaluate), paged to ``channel_ids``."""
         with write_transaction(self.engine) as conn:
@@ -141,7 +143,7 @@ class Paging(AlertStore):
                 rule_id=None,
                 firing_id=None,
                 severity="P1",
-                title=f"page for issue {issue_id}",
+                title=title or f"page for issue {issue_id}",
                 dedup_key=f"faultbox-{self.project_id}-0-issue:{issue_id}:{now}",
                 now=now,
                 next_escalation_at=None,
@@ -149,7 +151,7 @@ class Paging(AlertStore):
             incident_store.add_event(conn, incident_id, "opened", now, detail="by a test")
             message = Notification(
                 kind="trigger",
-                title=f"page for issue {issue_id}",
+                title=title or f"page for issue {issue_id}",
                 text="",
                 dedup_key=f"faultbox-{self.project_id}-0-issue:{issue_id}:{now}",
                 severity="P1",

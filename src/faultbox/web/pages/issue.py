@@ -14,6 +14,7 @@ from faultbox.lifecycle.status import ALLOWED, Status
 from faultbox.lifecycle.taxonomy import TAXONOMY_TYPES
 from faultbox.query.event_navigation import neighbours, pick_event
 from faultbox.query.events import get_event
+from faultbox.query.incidents import of_issue as incidents_of_issue
 from faultbox.query.issues import get_issue, redirect_target
 from faultbox.query.timefmt import parse_time
 from faultbox.store.accounts import project_members
@@ -78,6 +79,7 @@ def issue_page(
         activity = activity_of(conn, issue["id"])
         comments = comments_of(conn, issue["id"])
         members = project_members(conn, project.id)
+        incidents = incidents_of_issue(conn, issue["id"])
     can_change = user.may(project.id, "event:write")
     status = Status(issue["status"])
     context = {
@@ -95,6 +97,7 @@ def issue_page(
             label=f"Events per {'hour' if size == 3600 else 'day'}",
         ),
         "activity": activity,
+        "incidents": incidents,
         "comments": comments,
         "members": members,
         "can_change": can_change,
