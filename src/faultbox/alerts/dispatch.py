@@ -223,9 +223,12 @@ class Dispatcher:
             secrets = unseal(self.secret_key, channel.sealed_secrets)
         except UnreadableSecrets as error:
             return DeliveryResult(ok=False, response=str(error), permanent=True)
+        notification = replace(
+            send.notification, delivery_key=f"{channel.id}:{send.row.idempotency_key}"
+        )
         try:
             return implementation.send(
-                send.notification, channel.config, secrets, timeout=self.send_timeout
+                notification, channel.config, secrets, timeout=self.send_timeout
             )
         except Exception as error:  # a channel bug must not stop the outbox
             log.exception("channel %s (%s) raised", channel.id, channel.kind)

@@ -333,3 +333,25 @@ def test_p3_alerts_wait_for_one_daily_digest_email(world: DeliveryWorld) -> None
         assert all(f"minor glitch {n}" in text for n in range(3))
         statuses = sorted(d["status"] for d in world.deliveries())
         assert statuses == ["grouped", "grouped", "grouped", "sent"]
+
+
+def test_webhook_idempotency_key_is_per_delivery_and_kept_by_retries(
+    world: DeliveryWorld,
+) -> None:
+    from tests.fakes.services import webhook_receiver
+
+    with serve(FakeService(webhook_receiver("hook-secret"))) as hook:
+        world.channel(
+            "webhook", {}, {"url": f"{hook.url}/in", "secret": "hook-secret"}, role="chat"
+        )
+        world.rule("new_issue", now=T0 - MIN)
+        world.issue("first", first_seen=T0 - 5)
+        world.issue("second", first_seen=T0 - 5)
+        world.fire(T0)
+        hook.fail(1, 502)
+        world.dispatch(T0)
+        world.dispatch(T0 + 60)
+        keys = [r.headers["idempotency-key"] for r in hook.requests]
+        assert [status for status, *_ in hook.answers] == [502, 200, 200]
+        # The failed first delivery was retried with its own key; two deliveries, two keys.
+        assert keys[0] == keys[2] and len(set(keys)) == 2

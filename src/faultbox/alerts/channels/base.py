@@ -47,6 +47,10 @@ class Notification:
     ack_url: str = ""  # a signed link that acknowledges the incident (pages only)
     reference: str = ""  # the service's id from an earlier delivery (a ticket to update)
     report: str = ""  # the issue's analysis report in Markdown (ticket bodies)
+    # The same for every retry of one delivery, different between deliveries: the
+    # outbox sets it (the webhook's Idempotency-Key). A pager's dedup_key, by contrast,
+    # is shared by every message about one page.
+    delivery_key: str = ""
 
     def fields(self) -> list[tuple[str, str]]:
         """The summary fields that have a value, labelled for people."""

@@ -7,8 +7,9 @@ Receivers check a delivery with :func:`verify_signature`::
 
 The signature is ``sha256=`` + the hex HMAC-SHA256 of the raw body with the channel's
 secret. The body carries the same ``timestamp`` as the header, so a replayed body is
-caught by the tolerance check. ``Idempotency-Key`` (``<dedup_key>-<kind>``) is the same
-for every retry of one delivery: receivers drop the repeats.
+caught by the tolerance check. ``Idempotency-Key`` is the same for every retry of one
+delivery (the outbox's key for it; ``<dedup_key>-<kind>`` when sent outside the outbox)
+and differs between deliveries: receivers drop the repeats and nothing else.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ TEXT_LIMIT = 100_000
 
 
 def idempotency_key(notification: Notification) -> str:
-    """``<dedup_key>-<kind>``; a key that is not printable ASCII goes as its SHA-256."""
-    key = f"{notification.dedup_key}-{notification.kind}"
+    """The delivery's key, else ``<dedup_key>-<kind>``; a key that is not printable
+    ASCII goes as its SHA-256."""
+    key = notification.delivery_key or f"{notification.dedup_key}-{notification.kind}"
     if len(key) <= 200 and all(0x21 <= ord(c) <= 0x7E for c in key):
         return key
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
