@@ -1,6 +1,7 @@
-"""Alert channels in the browser: add a Slack channel pointing at a local fake Slack
+"""Alerting in the browser: add a Slack channel pointing at a local fake Slack
 (which validates every request against Slack's documented payload), press "Send test
-notification" and see the service's answer in place (htmx), never the webhook URL."""
+notification" and see the service's answer in place (htmx), never the webhook URL; the
+rule form shows only the chosen condition's parameters (CSS, no script)."""
 
 from __future__ import annotations
 
@@ -63,3 +64,27 @@ def test_add_a_slack_channel_and_send_a_test_notification(
     expect(delivery).to_have_count(1)
     expect(delivery.locator("[data-status]")).to_have_text("sent")
     expect(delivery).to_contain_text("team chat")
+
+
+def test_the_rule_form_shows_the_chosen_conditions_parameters(
+    page: Page, server: LiveServer
+) -> None:
+    slug = server.project.slug
+    sign_in_as(page, server, next_path=f"/projects/{slug}/alerts")
+    form = page.locator("[data-rule-form]")
+    expect(form.locator('fieldset[data-condition="new_issue"]')).to_be_visible()
+    expect(form.locator('fieldset[data-condition="threshold"]')).to_be_hidden()
+    form.locator('select[name="condition"]').select_option("threshold")
+    expect(form.locator('fieldset[data-condition="threshold"]')).to_be_visible()
+    expect(form.locator('fieldset[data-condition="new_issue"]')).to_be_hidden()
+
+    form.locator('input[name="name"]').fill("checkout errors")
+    form.locator('input[name="p.threshold.count"]').fill("25")
+    form.locator('input[name="p.threshold.window"]').fill("600")
+    form.locator('input[name="filter"]').fill("service:checkout")
+    with page.expect_navigation():
+        form.get_by_role("button", name="Create rule").click()
+    row = page.locator('[data-rule-row][data-rule="checkout errors"]')
+    expect(row).to_contain_text("count=25")
+    expect(row).to_contain_text("service:checkout")
+    expect(row.locator("[data-enabled]")).to_have_text("yes")
