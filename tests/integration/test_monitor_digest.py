@@ -12,6 +12,7 @@ import orjson
 import pytest
 from sqlalchemy import Engine, func, select
 
+from faultbox import clock
 from faultbox.digest.worker import DigestWorker
 from faultbox.queue.base import IngestMeta, Kind, NewMessage
 from faultbox.queue.sqlite_inbox import SqliteInbox
@@ -116,3 +117,29 @@ def test_unusable_check_ins_and_sessions_are_dead_lettered_with_the_reason(
         f"{5:032x}": "session counts are not whole numbers",
     }
     assert reasons[f"{4:032x}"].startswith("not JSON")
+
+
+def test_the_digest_sweep_writes_missed_runs_without_any_alert_rule(
+    setup: tuple[Engine, SqliteInbox, DigestWorker],
+) -> None:
+    engine, inbox, worker = setup
+    asyncio.run(inbox.put_many([check_in(1, monitor_config={**CONFIG, "schedule": "* * * * *"})]))
+    worker.run_once()
+    with engine.connect() as conn:
+        monitor = get_monitor(conn, 1, "hourly")
+    assert monitor is not None and monitor.next_expected_at is not None
+    deadline = monitor.next_expected_at + 5 * 60
+    try:
+        clock.pin(deadline)
+        worker.sweep()
+        clock.pin(deadline + 1)
+        worker.sweep()
+    finally:
+        clock.pin(None)
+    with engine.connect() as conn:
+        runs = list_checkins(conn, monitor.id, limit=5)
+        after = get_monitor(conn, 1, "hourly")
+    assert [r.status for r in runs] == ["missed", "ok"]
+    assert runs[0].started_at == monitor.next_expected_at
+    assert after is not None and after.status == "missed"
+    assert after.next_expected_at == monitor.next_expected_at + 60

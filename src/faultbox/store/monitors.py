@@ -117,7 +117,9 @@ def overdue_monitors(conn: Connection, now: float, project_id: int | None) -> li
     """Enabled monitors whose next check-in is later than its margin allows."""
     deadline = monitors.c.next_expected_at + monitors.c.checkin_margin_minutes * 60
     query = select(monitors).where(
-        monitors.c.enabled.is_(True), monitors.c.next_expected_at.is_not(None), deadline < now
+        monitors.c.enabled.is_(True),
+        monitors.c.next_expected_at < now,  # the index narrows; the margin decides
+        deadline < now,
     )
     if project_id is not None:
         query = query.where(monitors.c.project_id == project_id)
