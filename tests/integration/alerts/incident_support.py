@@ -31,10 +31,17 @@ ROUTING_KEY = "R0123456789abcdef0123456789abcde"
 
 
 class Paging(AlertStore):
-    def __init__(self, engine: Engine, project_id: int | None = None, secret: str = SECRET) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        project_id: int | None = None,
+        secret: str = SECRET,
+        public_url: str = PUBLIC_URL,
+    ) -> None:
         """A new project "shop", or issues and channels in an existing one; channel
         secrets sealed with ``secret`` (a server's own, for its dispatcher to send)."""
         self.secret = secret
+        self.public_url = public_url
         if project_id is None:
             super().__init__(engine)
             return
@@ -98,9 +105,9 @@ class Paging(AlertStore):
                     conn,
                     firing,
                     now=now,
-                    public_url=PUBLIC_URL,
+                    public_url=self.public_url,
                     ack_url=lambda incident_id: ack_links.url_for(
-                        PUBLIC_URL, SECRET, incident_id, now
+                        self.public_url, self.secret, incident_id, now
                     ),
                 )
         return ids
