@@ -53,6 +53,8 @@ class GitHubFake:
     token: str
     repository: str = "acme/shop"
     tickets: dict[str, Ticket] = field(default_factory=dict)
+    created: int = 0  # numbers are never reused, as in the services
+    deleted: set[str] = field(default_factory=set)  # numbers answered 410 Gone
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def html_url(self, number: str) -> str:
@@ -106,12 +108,15 @@ class GitHubFake:
             problem = validate_github_issue(body)
             if problem:
                 return _validation_failed("Issue", *problem)
-            number = str(len(self.tickets) + 1)
+            self.created += 1
+            number = str(self.created)
             labels = [str(x) for x in body.get("labels", [])]
             self.tickets[number] = Ticket(number, body["title"], body.get("body"), labels)
             answer = self._issue_json(self.tickets[number])
             return _json(201, answer, {"Location": answer["url"]})
         issue = re.match(r"^/issues/(\d+)(/comments)?$", rest)
+        if issue and issue.group(1) in self.deleted:
+            return _json(410, {"message": "This issue was deleted", "documentation_url": _GH_DOCS})
         if not issue or issue.group(1) not in self.tickets:
             return _json(404, {"message": "Not Found", "documentation_url": _GH_DOCS})
         ticket = self.tickets[issue.group(1)]
@@ -206,6 +211,7 @@ class GitLabFake:
     project: str = "acme/shop"
     project_id: int = 42
     tickets: dict[str, Ticket] = field(default_factory=dict)
+    created: int = 0  # numbers are never reused, as in the services
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def web_url(self, iid: str) -> str:
@@ -246,7 +252,8 @@ class GitLabFake:
             problems = validate_gitlab_issue(body)
             if problems:
                 return _json(400, {"message": problems})
-            iid = str(len(self.tickets) + 1)
+            self.created += 1
+            iid = str(self.created)
             labels = [x for x in str(body.get("labels", "")).split(",") if x]
             self.tickets[iid] = Ticket(iid, body["title"], body.get("description"), labels)
             return _json(201, self._issue_json(self.tickets[iid]))
@@ -399,6 +406,7 @@ class JiraFake:
     issue_types: tuple[str, ...] = ("Bug", "Task")
     has_done_transition: bool = True  # a workflow without one: close must say so
     tickets: dict[str, Ticket] = field(default_factory=dict)
+    created: int = 0  # numbers are never reused, as in the services
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # status name → (category key, transition id leading to it)
@@ -434,7 +442,8 @@ class JiraFake:
             if errors:
                 return _jira_error(400, errors)
             fields = body["fields"]
-            key = f"{self.project_key}-{len(self.tickets) + 1}"
+            self.created += 1
+            key = f"{self.project_key}-{self.created}"
             self.tickets[key] = Ticket(
                 key,
                 fields["summary"],
@@ -442,7 +451,7 @@ class JiraFake:
                 list(fields.get("labels", [])),
                 state="To Do",
             )
-            issue_id = str(10000 + len(self.tickets))
+            issue_id = str(10000 + self.created)
             return _json(
                 201,
                 {

@@ -206,10 +206,16 @@ def test_a_validation_failure_is_permanent(setup: Setup) -> None:
     assert result.permanent
 
 
-def test_a_ticket_deleted_meanwhile_is_a_permanent_404(setup: Setup) -> None:
-    reference = "OPS-404" if setup.kind == "jira" else "404"
-    result = setup.send(make(reference=reference))
-    assert result.permanent and result.status_code == 404
+def test_a_ticket_deleted_meanwhile_is_opened_again_when_the_alert_fires(setup: Setup) -> None:
+    first = setup.send(make())
+    gone = setup.fake.tickets.pop(first.reference)
+    if isinstance(setup.fake, GitHubFake):
+        setup.fake.deleted.add(gone.number)  # GitHub answers 410 Gone, the others 404
+    again = setup.send(make(reference=first.reference))
+    assert again.ok and again.reference not in ("", first.reference)
+    assert list(setup.fake.tickets) == [again.reference]
+    resolved = setup.send(make("resolve", reference=first.reference))
+    assert resolved.permanent and resolved.status_code in (404, 410)
 
 
 def test_connection_refused_is_transient(setup: Setup) -> None:

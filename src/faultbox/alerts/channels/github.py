@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -28,10 +28,12 @@ from faultbox.alerts.channels.base import (
 )
 from faultbox.alerts.channels.ticket_text import comment_markdown, markdown_body, one_line
 
+Call = Callable[[str, str, dict[str, Any] | None, tuple[int, ...]], tuple[DeliveryResult, Any]]
 API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 TITLE_LIMIT = 256
 BODY_LIMIT = 65536  # characters of an issue body or a comment
+GONE = (404, 410)  # the ticket was deleted (GitHub answers 410 for a deleted issue)
 SECONDARY_WAIT = 60.0  # seconds, when a secondary rate limit names no Retry-After
 REPOSITORY = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
 
@@ -107,17 +109,25 @@ class GitHubChannel:
         n = notification
         if n.kind == "test":
             return call("GET", "", None, (200,))[0]
-        if not n.reference:
-            if n.kind != "trigger":
-                return DeliveryResult(ok=True, response="no ticket to update")
-            payload: dict[str, Any] = {
-                "title": one_line(n.title, TITLE_LIMIT),
-                "body": markdown_body(n, BODY_LIMIT),
-            }
-            if labels(config):
-                payload["labels"] = labels(config)
-            result, answer = call("POST", "/issues", payload, (201,))
-            return _with_issue(result, answer)
+        if n.reference:
+            updated = self._update(n, call)
+            if not (n.kind == "trigger" and updated.status_code in GONE):
+                return updated
+            # Deleted since (404/410): the alert firing again opens a new ticket.
+        elif n.kind != "trigger":
+            return DeliveryResult(ok=True, response="no ticket to update")
+        payload: dict[str, Any] = {
+            "title": one_line(n.title, TITLE_LIMIT),
+            "body": markdown_body(n, BODY_LIMIT),
+        }
+        if labels(config):
+            payload["labels"] = labels(config)
+        result, answer = call("POST", "/issues", payload, (201,))
+        return _with_issue(result, answer)
+
+    @staticmethod
+    def _update(n: Notification, call: Call) -> DeliveryResult:
+        """Comment on the open ticket, or close it on resolve."""
         number = n.reference
         if not number.isdigit():
             return misconfigured(f"github: {number!r} is not an issue number")

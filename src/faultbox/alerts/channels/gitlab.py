@@ -20,7 +20,7 @@ from faultbox.alerts.channels.base import (
     misconfigured,
     request_json,
 )
-from faultbox.alerts.channels.github import labels
+from faultbox.alerts.channels.github import GONE, Call, labels
 from faultbox.alerts.channels.ticket_text import comment_markdown, markdown_body, one_line
 
 BASE_URL = "https://gitlab.com"
@@ -71,17 +71,25 @@ class GitLabChannel:
         n = notification
         if n.kind == "test":
             return call("GET", "", None, (200,))[0]
-        if not n.reference:
-            if n.kind != "trigger":
-                return DeliveryResult(ok=True, response="no ticket to update")
-            payload: dict[str, Any] = {
-                "title": one_line(n.title, TITLE_LIMIT),
-                "description": markdown_body(n, DESCRIPTION_LIMIT),
-            }
-            if labels(config):
-                payload["labels"] = ",".join(labels(config))
-            result, answer = call("POST", "/issues", payload, (201,))
-            return _with_issue(result, answer)
+        if n.reference:
+            updated = self._update(n, call)
+            if not (n.kind == "trigger" and updated.status_code in GONE):
+                return updated
+            # Deleted since: the alert firing again opens a new ticket.
+        elif n.kind != "trigger":
+            return DeliveryResult(ok=True, response="no ticket to update")
+        payload: dict[str, Any] = {
+            "title": one_line(n.title, TITLE_LIMIT),
+            "description": markdown_body(n, DESCRIPTION_LIMIT),
+        }
+        if labels(config):
+            payload["labels"] = ",".join(labels(config))
+        result, answer = call("POST", "/issues", payload, (201,))
+        return _with_issue(result, answer)
+
+    @staticmethod
+    def _update(n: Notification, call: Call) -> DeliveryResult:
+        """A note on the open ticket, or close it on resolve."""
         iid = n.reference
         if not iid.isdigit():
             return misconfigured(f"gitlab: {iid!r} is not an issue iid")

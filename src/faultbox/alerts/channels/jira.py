@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -25,7 +25,7 @@ from faultbox.alerts.channels.base import (
     misconfigured,
     request_json,
 )
-from faultbox.alerts.channels.github import labels
+from faultbox.alerts.channels.github import GONE, Call, labels
 from faultbox.alerts.channels.ticket_text import (
     FOOTER,
     ITEM_LIMIT,
@@ -40,7 +40,6 @@ SUMMARY_LIMIT = 255
 LABEL_LIMIT = 255
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,254}$")
 ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[0-9]+$")
-Call = Callable[[str, str, dict[str, Any] | None, tuple[int, ...]], tuple[DeliveryResult, Any]]
 DONE = "done"  # the status category of finished work, whatever the status is called
 
 
@@ -138,26 +137,32 @@ class JiraChannel:
         n = notification
         if n.kind == "test":
             return call("GET", f"/project/{quote(project_key)}", None, (200,))[0]
-        if not n.reference:
-            if n.kind != "trigger":
-                return DeliveryResult(ok=True, response="no ticket to update")
-            fields: dict[str, Any] = {
-                "project": {"key": project_key},
-                "issuetype": {"name": str(config.get("issue_type") or "Bug")},
-                "summary": one_line(n.title, SUMMARY_LIMIT),
-                "description": description(n),
-            }
-            if jira_labels(config):
-                fields["labels"] = jira_labels(config)
-            result, answer = call("POST", "/issue", {"fields": fields}, (201,))
-            if not result.ok or not isinstance(answer, dict) or not answer.get("key"):
-                return result
-            key = str(answer["key"])
-            return dataclasses.replace(result, reference=key, link=f"{root}/browse/{key}")
+        if n.reference:
+            updated = self._update(n, call, f"{root}/browse/{n.reference}")
+            if not (n.kind == "trigger" and updated.status_code in GONE):
+                return updated
+            # Deleted since: the alert firing again opens a new ticket.
+        elif n.kind != "trigger":
+            return DeliveryResult(ok=True, response="no ticket to update")
+        fields: dict[str, Any] = {
+            "project": {"key": project_key},
+            "issuetype": {"name": str(config.get("issue_type") or "Bug")},
+            "summary": one_line(n.title, SUMMARY_LIMIT),
+            "description": description(n),
+        }
+        if jira_labels(config):
+            fields["labels"] = jira_labels(config)
+        result, answer = call("POST", "/issue", {"fields": fields}, (201,))
+        if not result.ok or not isinstance(answer, dict) or not answer.get("key"):
+            return result
+        key = str(answer["key"])
+        return dataclasses.replace(result, reference=key, link=f"{root}/browse/{key}")
+
+    def _update(self, n: Notification, call: Call, link: str) -> DeliveryResult:
+        """A comment on the open ticket; on resolve, close it first."""
         key = n.reference
         if not ISSUE_KEY.match(key):
             return misconfigured(f"jira: {key!r} is not an issue key")
-        link = f"{root}/browse/{key}"
         if n.kind == "resolve":
             result = self._close(call, key)
             if not result.ok:
