@@ -178,12 +178,12 @@ def overran_checkins(
 
 def failed_checkins(
     conn: Connection, project_id: int, *, since: float, slug: str | None = None
-) -> list[tuple[str, CheckInRow]]:
+) -> list[tuple[str, str, CheckInRow]]:
     """Failed runs (error, missed, timeout) of a project's monitors whose failure is
     known since ``since`` (its ``finished_at``: the error check-in, the end of the
-    margin, the end of the maximum runtime), with their monitor's slug."""
+    margin, the end of the maximum runtime), with their monitor's slug and time zone."""
     query = (
-        select(monitors.c.slug, monitor_checkins)
+        select(monitors.c.slug, monitors.c.timezone, monitor_checkins)
         .join(monitors, monitors.c.id == monitor_checkins.c.monitor_id)
         .where(
             monitors.c.project_id == project_id,
@@ -194,7 +194,7 @@ def failed_checkins(
     )
     if slug is not None:
         query = query.where(monitors.c.slug == slug)
-    return [(row.slug, _checkin(row._mapping)) for row in conn.execute(query)]
+    return [(row.slug, row.timezone, _checkin(row._mapping)) for row in conn.execute(query)]
 
 
 def list_checkins(

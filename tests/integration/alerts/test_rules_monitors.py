@@ -83,7 +83,8 @@ def test_a_missed_check_in_fires_one_second_after_the_margin(store: AlertStore) 
     assert monitor(store).status == "ok"
     [fired] = store.evaluate(deadline + 1)
     assert (fired.rule_id, fired.subject) == (rule, "monitor:backup")
-    assert fired.explanation == "monitor backup missed its check-in"
+    # T0 = 2027-01-15 08:00 UTC; the run was expected ten minutes later.
+    assert fired.explanation == "monitor backup missed its check-in (expected 2027-01-15 08:10 UTC)"
     assert monitor(store).status == "missed"
     assert runs(store)[0] == (f"missed-{expected:.0f}", "missed")
     assert store.evaluate(deadline + 30) == []  # once per missed run
@@ -112,7 +113,10 @@ def test_an_error_check_in_fires_once(store: AlertStore) -> None:
     assert store.evaluate(T0 + 1) == []
     check_in(store, T0 + 5 * MIN, "error", run="b" * 32, duration=12.5)
     [fired] = store.evaluate(T0 + 5 * MIN)
-    assert (fired.rule_id, fired.explanation) == (rule, "monitor backup reported an error")
+    assert fired.rule_id == rule
+    assert fired.explanation == (
+        "monitor backup reported an error (run started 2027-01-15 08:04 UTC)"
+    )
     assert store.evaluate(T0 + 5 * MIN + 1) == []
     assert monitor(store).status == "error"
     assert runs(store)[0] == ("b" * 32, "error")
@@ -127,7 +131,9 @@ def test_a_run_fires_when_it_overruns_its_maximum_runtime(store: AlertStore) -> 
     assert store.evaluate(limit) == []
     [fired] = store.evaluate(limit + 1)
     assert fired.rule_id == rule
-    assert fired.explanation == "monitor backup ran past its maximum runtime"
+    assert fired.explanation == (
+        "monitor backup ran past its maximum runtime (run started 2027-01-15 08:00 UTC)"
+    )
     assert runs(store) == [("c" * 32, "timeout")]
     assert monitor(store).status == "timeout"
     # The late "ok" does not turn the timed-out run into a success.
@@ -158,6 +164,7 @@ def test_a_crontab_in_a_time_zone(store: AlertStore) -> None:
     assert store.evaluate(expected + 2 * MIN) == []
     [fired] = store.evaluate(expected + 2 * MIN + 1)
     assert fired.rule_id == rule
+    assert fired.explanation.endswith("(expected 2027-01-16 03:00 EST)")
 
 
 def test_one_monitors_rule_ignores_the_others(store: AlertStore) -> None:

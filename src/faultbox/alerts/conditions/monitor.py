@@ -15,14 +15,15 @@ from sqlalchemy import Connection
 
 from faultbox.alerts.model import Measurement
 from faultbox.lifecycle.monitors import mark_overdue
+from faultbox.schedules import clock_text
 from faultbox.store.alert_rules import RuleRow
 from faultbox.store.monitors import failed_checkins
 
 LOOKBACK = 86400.0
 _WHAT = {
-    "error": "reported an error",
-    "missed": "missed its check-in",
-    "timeout": "ran past its maximum runtime",
+    "error": "reported an error (run started {started})",
+    "missed": "missed its check-in (expected {started})",
+    "timeout": "ran past its maximum runtime (run started {started})",
 }
 
 
@@ -31,7 +32,7 @@ def evaluate(conn: Connection, rule: RuleRow, now: float) -> list[Measurement]:
     since = max(rule.created_at, now - float(rule.params.get("lookback", LOOKBACK)))
     slug = rule.params.get("monitor")
     found = []
-    for monitor_slug, run in failed_checkins(
+    for monitor_slug, timezone, run in failed_checkins(
         conn, rule.project_id, since=since, slug=str(slug) if slug else None
     ):
         if run.finished_at is None or run.finished_at > now:
@@ -42,7 +43,8 @@ def evaluate(conn: Connection, rule: RuleRow, now: float) -> list[Measurement]:
                 1,
                 0,
                 None,
-                f"monitor {monitor_slug} {_WHAT.get(run.status, run.status)}",
+                f"monitor {monitor_slug} "
+                + _WHAT[run.status].format(started=clock_text(run.started_at, timezone)),
                 f"monitor:{monitor_slug}:{run.checkin_id}:{run.status}",
             )
         )
