@@ -174,11 +174,18 @@ def _tell_paged(
     conn: Connection, incident: IncidentRow, kind: Kind, key: str, text: str, now: float
 ) -> int:
     """Enqueue ``kind`` to every channel that was sent a trigger for the incident, as
-    that trigger with the same dedup key (so the pager acknowledges/resolves it)."""
+    that trigger with the same dedup key (so the pager acknowledges/resolves it).
+    Triggers not sent yet are withdrawn instead (nobody needs paging any more)."""
+    verb = "acknowledged" if kind == "acknowledge" else "resolved"
+    store.withdraw_pending_triggers(
+        conn, incident.id, now, f"not sent: the incident was {verb} first"
+    )
     enqueued = 0
     told: set[int] = set()
     for delivery in store.trigger_deliveries(conn, incident.id):
         if delivery["channel_id"] in told or delivery["role"] in _NOT_TOLD:
+            continue
+        if delivery["status"] == "failed":  # never reached the channel: nothing to undo
             continue
         told.add(delivery["channel_id"])
         trigger = outbox.loads(delivery["notification"])

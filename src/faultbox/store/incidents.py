@@ -236,6 +236,20 @@ def trigger_deliveries(conn: Connection, incident_id: int) -> list[dict[str, Any
     return [dict(r._mapping) for r in rows]
 
 
+def withdraw_pending_triggers(conn: Connection, incident_id: int, now: float, reason: str) -> int:
+    """Pages of the incident still waiting in the outbox (held by a storm limit or
+    backing off after a failure) are not sent once it is acknowledged or resolved:
+    an acknowledgement overtaking its trigger would leave the pager's alert open.
+    They are recorded as failed with the reason; returns how many."""
+    d = alert_deliveries.c
+    changed = conn.execute(
+        update(alert_deliveries)
+        .where(d.incident_id == incident_id, d.kind == "trigger", d.status == "pending")
+        .values(status="failed", response=reason, updated_at=now)
+    )
+    return changed.rowcount
+
+
 # -- reads for the API and the dashboard ---------------------------------------------
 
 

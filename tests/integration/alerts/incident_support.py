@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from faultbox.alerts import ack_links, channel_admin, outbox
 from faultbox.alerts.channels.base import Notification
@@ -112,6 +112,15 @@ class Paging(AlertStore):
                 )
         return ids
 
+    def mark_sent(self, now: float) -> None:
+        """Every pending delivery sent, as the dispatcher would record it."""
+        with write_transaction(self.engine) as conn:
+            conn.execute(
+                update(alert_deliveries)
+                .where(alert_deliveries.c.status == "pending")
+                .values(status="sent", sent_at=now, updated_at=now)
+            )
+
     def only_incident(self) -> IncidentRow:
         with read_connection(self.engine) as conn:
             [incident_id] = conn.execute(select(incidents.c.id)).scalars().all()
@@ -138,10 +147,17 @@ class Paging(AlertStore):
             return incident_store.timeline(conn, incident_id)
 
     def open_page(
-        self, issue_id: int | None, channel_ids: Sequence[int], now: float, title: str = ""
+        self,
+        issue_id: int | None,
+        channel_ids: Sequence[int],
+        now: float,
+        title: str = "",
+        *,
+        sent: bool = True,
     ) -> int:
         """An incident opened as the fan-out opens one (without a rule, so a live
-        server's own alert worker has nothing to evaluate), paged to ``channel_ids``."""
+        server's own alert worker has nothing to evaluate), paged to ``channel_ids``
+        (the pages recorded as sent, unless ``sent`` is false)."""
         with write_transaction(self.engine) as conn:
             incident_id = incident_store.open_incident(
                 conn,
@@ -176,6 +192,8 @@ class Paging(AlertStore):
                     incident_id=incident_id,
                     issue_id=issue_id,
                 )
+        if sent:
+            self.mark_sent(now)
         return incident_id
 
 

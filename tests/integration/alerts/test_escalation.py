@@ -48,6 +48,7 @@ def _two_levels(paging: Paging) -> tuple[int, int, int, int]:
         ],
     )
     paging.fire(paging.issue(), T0)
+    paging.mark_sent(T0 + 1)
     return paging.only_incident().id, on_call, lead, manager
 
 
@@ -115,6 +116,7 @@ def test_acknowledgement_stops_escalation(paging: Paging) -> None:
 def test_acknowledging_after_level_one_tells_the_lead_too(paging: Paging) -> None:
     incident_id, on_call, lead, manager = _two_levels(paging)
     assert _escalate(paging, T0 + 5 * MIN) == 1
+    paging.mark_sent(T0 + 5 * MIN + 1)
     with write_transaction(paging.engine) as conn:
         assert incidents.acknowledge(conn, incident_id, now=T0 + 6 * MIN, via="api")
     assert sorted(d["channel_id"] for d in paging.deliveries(kind="acknowledge")) == sorted(

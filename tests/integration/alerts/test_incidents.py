@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from faultbox import clock
 from faultbox.alerts import ack_links, incidents
@@ -16,7 +16,7 @@ from faultbox.lifecycle.status import Status
 from faultbox.store.activity import activity_of
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.incidents import ACKNOWLEDGED, OPEN, RESOLVED
-from faultbox.store.schema import issues
+from faultbox.store.schema import alert_deliveries, issues
 from tests.integration.alerts.incident_support import (
     PUBLIC_URL,
     SECRET,
@@ -41,6 +41,7 @@ def _paged(paging: Paging) -> tuple[int, int, int, int]:
     paging.paging_rule(targets={"P1": [pager, chat, digest]})
     issue = paging.issue()
     paging.fire(issue, T0)
+    paging.mark_sent(T0 + 1)
     return paging.only_incident().id, pager, chat, issue
 
 
@@ -227,3 +228,27 @@ def test_after_resolution_a_new_firing_opens_a_new_incident(paging: Paging) -> N
     assert newest != incident_id
     assert paging.incident(newest).status == OPEN
     assert paging.incident(newest).dedup_key == paging.incident(incident_id).dedup_key
+
+
+def test_pages_not_sent_yet_are_withdrawn_not_acknowledged(paging: Paging) -> None:
+    """A trigger still waiting (a storm limit, a retry) would reach the pager after
+    its acknowledgement and leave an alert nobody answers: it is withdrawn instead."""
+    pager = paging.channel("on-call", "pagerduty", role="pager")
+    chat = paging.channel("team chat", role="chat")
+    paging.paging_rule(targets={"P1": [pager, chat]})
+    paging.fire(paging.issue(), T0)
+    incident_id = paging.only_incident().id
+    with write_transaction(paging.engine) as conn:
+        conn.execute(
+            update(alert_deliveries)
+            .where(alert_deliveries.c.channel_id == chat)
+            .values(status="sent", sent_at=T0 + 1)
+        )
+    assert _acknowledge(paging, incident_id, T0 + 60)
+    [withdrawn] = paging.deliveries(channel_id=pager, kind="trigger")
+    assert withdrawn["status"] == "failed"
+    assert withdrawn["response"] == "not sent: the incident was acknowledged first"
+    assert [d["channel_id"] for d in paging.deliveries(kind="acknowledge")] == [chat]
+    with write_transaction(paging.engine) as conn:
+        assert incidents.resolve(conn, incident_id, now=T0 + 120)
+    assert [d["channel_id"] for d in paging.deliveries(kind="resolve")] == [chat]
