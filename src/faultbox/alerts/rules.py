@@ -81,6 +81,8 @@ def validate(
                 raise ValueError(f"{key} must be a text of 1–{_TEXTS[condition][key]} characters")
         else:
             raise ValueError(f"{condition} does not take {key!r}")
+    if condition == "crash_free_rate" and float(params.get("threshold", 0)) > 100:
+        raise ValueError("threshold is a percentage: at most 100")
     try:
         SearchQuery.parse(filter)
     except SearchSyntaxError as error:

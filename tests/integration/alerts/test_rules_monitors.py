@@ -212,6 +212,7 @@ def test_rule_parameters_are_checked() -> None:
         ("monitor", {"monitor": 5}, "monitor must be a text"),
         ("monitor", {"threshold": 5}, "does not take"),
         ("crash_free_rate", {"threshold": "high"}, "threshold must be a number"),
+        ("crash_free_rate", {"threshold": 100.5}, "at most 100"),
         ("crash_free_rate", {"window": 10}, "window must be at least 60"),
         ("crash_free_rate", {"min_sessions": 0}, "min_sessions must be at least 1"),
         ("crash_free_rate", {"release": "x" * 201}, "release must be a text"),
