@@ -10,7 +10,8 @@ that ends it (status ``crashed``, ``abnormal``, or ``exited``/``errored`` with
 that never ends counts as started, not crashed. ``errored`` excludes crashed and
 abnormal sessions, as in an aggregate (``sessions``) item, whose buckets add
 ``exited + errored + crashed + abnormal`` started sessions. An envelope retried
-by the SDK after a lost answer is counted again (no per-session table is kept).
+by the SDK after a lost answer, or a digest batch replayed after a crash between
+its commit and the inbox ack, is counted again (no per-session table is kept).
 """
 
 from __future__ import annotations

@@ -16,6 +16,10 @@ Semantics follow Sentry's crons:
   ``in_progress`` past ``started_at + max_runtime`` is marked ``timeout``. Both
   become the monitor's status, as ``ok`` and ``error`` do.
 * A disabled monitor ignores check-ins and is never missed.
+
+Check-in times are the ingest's receive times, so a digest backlog does not make a
+check-in late; but a backlog longer than the margin can let the sweep mark a run
+missed before its queued check-in is read (which then shows as a separate run).
 """
 
 from __future__ import annotations
