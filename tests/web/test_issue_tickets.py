@@ -54,3 +54,25 @@ def test_the_issue_detail_lists_its_tickets(live_server: LiveServer) -> None:
         {"provider": "jira", "reference": "OPS-7", "url": "", "state": "closed"},
     ]  # fmt: skip
     assert detail["tickets"][0]["channel"] == "github tickets"
+
+
+def test_the_issue_page_links_its_tickets(live_server: LiveServer) -> None:
+    issue = _issue_with_tickets(live_server)
+    html = admin(live_server).get(f"/issues/{issue['id']}").text
+    assert 'id="tickets"' in html
+    assert '<a href="https://github.com/acme/shop/issues/12"' in html and "GitHub #12" in html
+    assert 'data-ticket="jira:OPS-7"' in html and "Jira OPS-7" in html
+    assert "javascript:alert" not in html  # the service's odd link is not rendered
+
+
+def test_the_report_names_its_tickets(live_server: LiveServer) -> None:
+    issue = _issue_with_tickets(live_server)
+    report = live_server.api_json(f"/api/v1/issues/{issue['id']}/report")
+    assert [(t["provider"], t["state"]) for t in report["tickets"]] == [
+        ("github", "open"),
+        ("jira", "closed"),
+    ]
+    markdown = live_server.api(f"/api/v1/issues/{issue['id']}/report", format="markdown").text
+    section = markdown.split("## Tickets", 1)[1].split("##", 1)[0]
+    assert "[GitHub 12](<https://github.com/acme/shop/issues/12>): open" in section
+    assert "- Jira OPS-7: closed" in section and "javascript" not in section

@@ -7,7 +7,8 @@ around the first-seen time and each spike: ``report_timeline``); ``app_frame`` (
 latest event's first in-app frame with source context: ``report_frame``);
 ``suspect_release``; ``tag_outliers`` (``report_tags``); ``catalogue``; ``patterns``;
 ``incidents`` (the pages it caused: who was paged, who acknowledged, when it was
-resolved, the timeline: ``query/incidents.py``); ``activity``. ``report_markdown``
+resolved, the timeline: ``query/incidents.py``); ``tickets`` (opened for it in GitHub,
+GitLab or Jira: ``query/tickets.py``); ``activity``. ``report_markdown``
 renders the same dict as Markdown.
 """
 
@@ -22,6 +23,7 @@ from faultbox.query.patterns import patterns_of_issue
 from faultbox.query.report_frame import FinderForProject, latest_app_frame
 from faultbox.query.report_tags import tag_outliers
 from faultbox.query.report_timeline import suspect_release, timeline
+from faultbox.query.tickets import tickets_of_issue
 from faultbox.query.timefmt import iso
 from faultbox.store.activity import activity_of
 from faultbox.store.issue_state import CATALOGUE_FIELDS
@@ -63,6 +65,7 @@ def build_report(
         "catalogue": {name: issue[name] for name in CATALOGUE_FIELDS},
         "patterns": patterns_of_issue(conn, issue_id),
         "incidents": incidents_section(conn, issue_id),
+        "tickets": tickets_of_issue(conn, issue_id),
         "activity": _activity(conn, issue_id),
     }
 

@@ -49,6 +49,7 @@ def render_report(report: dict[str, Any]) -> str:
         _catalogue,
         _patterns,
         _incidents,
+        _tickets,
         _activity,
     ):
         out.extend(section(report))
@@ -262,6 +263,18 @@ def _incidents(report: dict[str, Any]) -> list[str]:
             out.append(f"  - {_when(e['at'])}, {inline(e['kind'])}{detail}")
         out.append("")
     return out[:-1]
+
+
+def _tickets(report: dict[str, Any]) -> list[str]:
+    out = ["## Tickets", ""]
+    if not report.get("tickets"):
+        return [*out, "No ticket was opened for it."]
+    for t in report["tickets"]:
+        name = f"{inline(t['provider_name'])} {inline(t['reference'], 100)}"
+        if t["url"]:
+            name = f"[{name}](<{t['url'].replace('>', '%3E').replace(' ', '%20')}>)"
+        out.append(f"- {name}: {inline(t['state'])} (opened {_when(t['opened_at'])})")
+    return out
 
 
 def _activity(report: dict[str, Any]) -> list[str]:

@@ -16,6 +16,7 @@ from faultbox.query.event_navigation import neighbours, pick_event
 from faultbox.query.events import get_event
 from faultbox.query.incidents import of_issue as incidents_of_issue
 from faultbox.query.issues import get_issue, redirect_target
+from faultbox.query.tickets import tickets_of_issue
 from faultbox.query.timefmt import parse_time
 from faultbox.store.accounts import project_members
 from faultbox.store.activity import activity_of
@@ -80,6 +81,7 @@ def issue_page(
         comments = comments_of(conn, issue["id"])
         members = project_members(conn, project.id)
         incidents = incidents_of_issue(conn, issue["id"])
+        tickets = tickets_of_issue(conn, issue["id"])
     can_change = user.may(project.id, "event:write")
     status = Status(issue["status"])
     context = {
@@ -98,6 +100,7 @@ def issue_page(
         ),
         "activity": activity,
         "incidents": incidents,
+        "tickets": tickets,
         "comments": comments,
         "members": members,
         "can_change": can_change,
