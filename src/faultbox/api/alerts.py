@@ -114,7 +114,9 @@ ConfigValue = (
     | Annotated[list[Annotated[str, Field(max_length=500)]], Field(max_length=50)]
 )
 Config = Annotated[dict[Short, ConfigValue], Field(max_length=30)]
-Secrets = Annotated[dict[Short, Annotated[str, Field(max_length=4000)]], Field(max_length=10)]
+# Values checked by _secrets, not by pydantic: its 422 would echo the secret back.
+Secrets = Annotated[dict[Short, Any], Field(max_length=10)]
+MAX_SECRET = 4000
 StormLimit = Annotated[int, Field(lt=2**31)]
 
 
@@ -235,6 +237,15 @@ def _secret_key(request: Request) -> str:
     return settings.secret_key.value
 
 
+def _secrets(given: dict[str, Any] | None) -> dict[str, Any] | None:
+    for name, value in (given or {}).items():
+        if not isinstance(value, str):
+            raise HTTPException(400, f"secrets.{name}: must be text")
+        if len(value) > MAX_SECRET:
+            raise HTTPException(400, f"secrets.{name}: at most {MAX_SECRET} characters")
+    return given
+
+
 def _problems(error: ChannelError) -> HTTPException:
     return HTTPException(400, {"message": str(error), "problems": error.problems})
 
@@ -353,7 +364,7 @@ def channel_create(
                 name=body.name,
                 kind=body.kind,
                 config=body.config,
-                secrets=body.secrets,
+                secrets=_secrets(body.secrets) or {},
                 now=now,
                 role=body.role or None,
                 storm_limit=body.storm_limit,
@@ -380,6 +391,8 @@ def channel_change(
     request: Request, channel_id: Id, principal: Writer, body: ChannelPatch
 ) -> dict[str, Any]:
     given = body.model_dump(exclude_unset=True)
+    if "secrets" in given:
+        given["secrets"] = _secrets(given["secrets"])
     with write_transaction(engine_of(request)) as conn:
         channel = _channel(conn, principal, channel_id)
         try:

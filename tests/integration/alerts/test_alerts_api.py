@@ -348,8 +348,13 @@ def test_bad_channels_are_refused_with_the_problems(lite: Api) -> None:
     assert any(p.startswith("to") for p in problems)
     assert [c["name"] for c in lite.ok("GET", url)["data"]] == ["taken"]
 
-    for shape in ({"surprise": 1}, {"secrets": {"webhook_url": "x" * 5000}}, {"kind": 7}):
+    for shape in ({"surprise": 1}, {"kind": 7}, {"secrets": ["x"]}):
         assert lite.call("POST", url, json={**base, **shape}).status_code == 422
+    # A malformed secret is refused without echoing it (a 422 would show the input).
+    for secret in ("s3cr3t" * 1000, 123456789012345, ["s3cr3t-in-a-list"]):
+        refused = lite.call("POST", url, json={**base, "secrets": {"webhook_url": secret}})
+        assert refused.status_code == 400 and "secrets.webhook_url" in refused.text
+        assert "s3cr3t" not in refused.text and "123456789012345" not in refused.text
     assert lite.call("POST", url, content=b"x" * 70_000).status_code == 413
 
     # A PATCH is checked whole as well, and a duplicate name is refused.
