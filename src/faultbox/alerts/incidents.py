@@ -117,7 +117,7 @@ def acknowledge(
             note=f"incident {incident_id} {detail}",
             user_id=user_id,
         )
-    _tell_paged(conn, incident, "acknowledge", f"ack:{incident_id}", detail.capitalize(), now)
+    _tell_paged(conn, incident, "acknowledge", f"ack:{incident_id}", _sentence(detail), now)
     return True
 
 
@@ -165,9 +165,7 @@ def _resolve(
             note=f"incident {incident.id} {detail}",
             user_id=user_id,
         )
-    return _tell_paged(
-        conn, incident, "resolve", f"resolve:{incident.id}", detail.capitalize(), now
-    )
+    return _tell_paged(conn, incident, "resolve", f"resolve:{incident.id}", _sentence(detail), now)
 
 
 def _tell_paged(
@@ -313,6 +311,10 @@ def _first_page(conn: Connection, incident: IncidentRow, public_url: str) -> Not
 
 
 # -- helpers -------------------------------------------------------------------------
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]  # not str.capitalize: it lowercases the email
 
 
 def _email(conn: Connection, user_id: int | None) -> str | None:

@@ -80,7 +80,7 @@ def test_below_p1_no_incident(paging: Paging) -> None:
 
 def test_acknowledge_stops_the_page_and_tells_the_paged_channels(paging: Paging) -> None:
     incident_id, pager, chat, issue = _paged(paging)
-    alice = paging.user("alice@example.com")
+    alice = paging.user("Alice@Example.com")
     assert _acknowledge(paging, incident_id, T0 + 90, user_id=alice, via="api")
     incident = paging.incident(incident_id)
     assert (incident.status, incident.acknowledged_at, incident.acknowledged_by) == (
@@ -102,7 +102,7 @@ def test_acknowledge_stops_the_page_and_tells_the_paged_channels(paging: Paging)
         assert message.kind == "acknowledge"
         assert message.dedup_key == incident.dedup_key
         assert message.ack_url == ""  # nothing left to acknowledge
-        assert "alice@example.com" in message.text
+        assert message.text == "Acknowledged by alice@example.com via api"
     with read_connection(paging.engine) as conn:
         acknowledged_at = conn.execute(
             select(issues.c.acknowledged_at).where(issues.c.id == issue)
