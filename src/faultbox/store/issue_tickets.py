@@ -53,11 +53,11 @@ def record_ticket(
         created_at=now,
         updated_at=now,
     )
+    changes = {"reference": reference, "state": state, "updated_at": now}
+    if url:  # a comment's answer may carry no link (GitLab's notes): keep the known one
+        changes["url"] = url
     conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["issue_id", "channel_id"],
-            set_={"reference": reference, "url": url, "state": state, "updated_at": now},
-        )
+        statement.on_conflict_do_update(index_elements=["issue_id", "channel_id"], set_=changes)
     )
 
 

@@ -14,12 +14,13 @@ from sqlalchemy import Engine, select
 
 from faultbox import clock
 from faultbox.alerts import outbox
+from faultbox.alerts.channels import Notification
 from faultbox.alerts.tickets import close_for_resolved_issues
 from faultbox.store import alert_channels, issue_tickets
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.schema import alert_deliveries
 from tests.fakes.services import FakeService, serve
-from tests.fakes.tickets import GitHubFake
+from tests.fakes.tickets import GitHubFake, GitLabFake
 from tests.integration.alerts.delivery_support import DeliveryWorld
 from tests.integration.alerts.rules_support import MIN, T0
 
@@ -153,3 +154,33 @@ def test_the_sweep_skips_unresolved_closed_and_disabled(
     n = outbox.loads(row.notification)
     assert n.reference == str(done) and n.url == f"{PUBLIC}/issues/{done}"
     assert "2.4.1" in n.text and n.kind == "resolve"
+
+
+def test_a_comment_keeps_the_tickets_link(world: DeliveryWorld) -> None:
+    """GitLab's answer to a note has no URL: the ticket keeps the link it was opened with."""
+    fake = GitLabFake(token=TOKEN)
+    with serve(FakeService(fake)) as service:
+        channel_id = world.channel(
+            "gitlab", {"project": "acme/shop", "base_url": service.url}, {"token": TOKEN},
+            role="ticket",
+        )  # fmt: skip
+        world.rule("new_issue", severity="P2", targets={"*": [channel_id]}, now=T0 - MIN)
+        issue = world.issue("KeyError: 'sku'", first_seen=T0 - 5)
+        world.fire(T0)
+        assert world.dispatch(T0) == 1
+        [ticket] = _tickets(world, issue)
+        assert ticket.url == "https://gitlab.example/acme/shop/-/issues/1"
+        again = Notification(
+            kind="trigger", title="again", text="fired again", dedup_key="k",
+            reference=ticket.reference, url=f"{PUBLIC}/issues/{issue}",
+        )  # fmt: skip
+        with write_transaction(world.engine) as conn:
+            outbox.enqueue(
+                conn, again, project_id=world.project_id, channel_id=channel_id,
+                idempotency_key="again", now=T0 + MIN, issue_id=issue,
+            )  # fmt: skip
+        assert world.dispatch(T0 + MIN) == 1
+    assert len(fake.tickets["1"].comments) == 1
+    assert [(t.reference, t.url, t.state) for t in _tickets(world, issue)] == [
+        ("1", "https://gitlab.example/acme/shop/-/issues/1", "open")
+    ]
