@@ -10,7 +10,7 @@ import re
 import httpx
 
 from faultbox.store import alert_channels, alert_rules
-from faultbox.store.db import read_connection
+from faultbox.store.db import read_connection, write_transaction
 from tests.fakes.services import FakeService, serve, slack, validate_slack
 from tests.support import LiveServer
 from tests.web._signin import other_team_project
@@ -150,7 +150,24 @@ def test_rule_form_creates_edits_disables_and_deletes(sqlite_server: LiveServer)
     assert 'data-rule="payments errors"' in listing and "service:payments level:error" in listing
     assert "after 15 min → chat, pager" in listing
 
+    with write_transaction(sqlite_server.engine) as conn:
+        alert_rules.record_firing(
+            conn,
+            rule_id=rule.id,
+            project_id=sqlite_server.project.id,
+            subject="issue:7",
+            fired_at=1_800_000_000.0,
+            value=12,
+            threshold=10,
+            issue_id=None,
+            severity="P1",
+            explanation="12 events in 5 min <b>over</b> 10",
+            dedup_key="x",
+            suppressed="quiet_window",
+        )
     edit = browser.get(f"/projects/{slug}/alerts/rules/{rule.id}").text
+    assert edit.count("data-firing-row") == 1 and "not sent: quiet_window" in edit
+    assert "&lt;b&gt;over&lt;/b&gt;" in edit
     assert 'value="payments errors"' in edit and "22:00-07:00 Europe/Berlin" in edit
     assert re.search(rf'name="target.P1" value="{ids["pager"]}"[^>]*checked', edit)
     assert re.search(r'name="esc.0.after"[^>]*value="15"', edit)

@@ -41,6 +41,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 
 Posted = Annotated[FormData, Depends(posted_form)]
 TARGET_LEVELS = (*SEVERITIES, "*")
+FIRINGS_SHOWN = 20  # the API pages through all of them
 CONDITION_HELP = {
     "new_issue": "a new issue matching the filter appears",
     "regression": "a resolved issue matching the filter comes back",
@@ -84,6 +85,7 @@ def _rules_page(
     error: str | None = None,
     status_code: int = 200,
     template: str = "alerts/rules.html",
+    firings: list[dict[str, Any]] | None = None,
 ) -> Response:
     with read_connection(engine_of(request)) as conn:
         project = project_for(conn, user, slug)
@@ -110,6 +112,7 @@ def _rules_page(
         "target_levels": TARGET_LEVELS,
         "escalation_rows": _escalation_rows(form.get("escalation") or []),
         "may_write": user.may(project.id, ALERTS_WRITE),
+        "firings": firings or [],
         "error": error,
         "notice": notice(request),
     }
@@ -149,7 +152,11 @@ def rule_edit(request: Request, user: SignedIn, slug: str, rule_id: int) -> Resp
     with read_connection(engine_of(request)) as conn:
         project = project_for(conn, user, slug)
     rule = _rule_of(request, project, rule_id)
-    return _rules_page(request, user, slug, editing=rule, template="alerts/rule_edit.html")
+    with read_connection(engine_of(request)) as conn:
+        recent = alert_rules.firings_page(conn, rule.id, limit=FIRINGS_SHOWN)
+    return _rules_page(
+        request, user, slug, editing=rule, firings=recent, template="alerts/rule_edit.html"
+    )
 
 
 class FormProblem(ValueError):
