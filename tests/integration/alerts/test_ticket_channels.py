@@ -443,3 +443,15 @@ def test_a_storm_ticket_lists_its_issues(setup: Setup) -> None:
     body = setup.body_of(result.reference)
     for i in range(1, 4):
         assert f"https://faultbox.example/issues/{i}" in body and f"ERR-{i}" in body
+
+
+def test_a_secret_echoed_by_the_service_is_blanked_in_the_record(setup: Setup) -> None:
+    [secret] = setup.secrets.values()
+    # What the channel sent as its credential: the token, or Jira's Basic email:token.
+    sent = secret
+    if setup.kind == "jira":
+        sent = base64.b64encode(f"{JIRA_EMAIL}:{secret}".encode()).decode()
+    setup.service.fail(1, 500, f"bad header Authorization: {sent} / {secret}".encode())
+    result = setup.send(make())
+    assert result.transient and "[redacted]" in result.response
+    assert secret not in result.response and sent not in result.response
