@@ -184,3 +184,27 @@ def test_a_comment_keeps_the_tickets_link(world: DeliveryWorld) -> None:
     assert [(t.reference, t.url, t.state) for t in _tickets(world, issue)] == [
         ("1", "https://gitlab.example/acme/shop/-/issues/1", "open")
     ]
+
+
+def test_github_down_then_back_opens_one_ticket_and_down_for_good_is_recorded(
+    world: DeliveryWorld, github: tuple[FakeService, GitHubFake]
+) -> None:
+    service, fake = github
+    channel_id = _ticket_channel(world, service)
+    world.rule("new_issue", severity="P2", targets={"*": [channel_id]}, now=T0 - MIN)
+    first = world.issue("first", first_seen=T0 - 5)
+    world.fire(T0)
+    service.fail(1, 502, b"<html>502 Bad Gateway</html>")
+    assert world.dispatch(T0) == 1
+    assert fake.tickets == {} and _tickets(world, first) == []
+    assert world.dispatch(T0 + 5 * MIN) == 1  # the retry, after the backoff
+    assert len(fake.tickets) == 1 and [t.state for t in _tickets(world, first)] == ["open"]
+
+    second = world.issue("second", first_seen=T0 + 10 * MIN)
+    world.fire(T0 + 10 * MIN + 5)
+    service.fail(3, 503, b"", {"Retry-After": "1"})
+    for minutes in (11, 20, 40):  # three attempts (alert_max_attempts=3), then failed
+        world.dispatch(T0 + minutes * MIN)
+    [delivery] = [d for d in world.deliveries() if d["issue_id"] == second]
+    assert (delivery["status"], delivery["attempts"], delivery["status_code"]) == ("failed", 3, 503)
+    assert len(fake.tickets) == 1 and _tickets(world, second) == []
