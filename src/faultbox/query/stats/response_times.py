@@ -29,6 +29,7 @@ ACTIVITY_KINDS = (
     "merge",
     "unmerge",
     "pattern",
+    "incident",
 )
 
 
