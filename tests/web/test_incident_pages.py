@@ -105,7 +105,8 @@ def test_members_acknowledge_and_resolve_with_csrf(server: LiveServer) -> None:
 
 def test_viewers_look_and_other_teams_see_nothing(server: LiveServer) -> None:
     paging = _paging(server)
-    incident_id = paging.open_page(paging.issue(), [], T0)
+    issue = paging.issue()
+    incident_id = paging.open_page(issue, [], T0)
     foreign = Paging(server.engine, other_team_project(server).id)
     foreign_id = foreign.open_page(foreign.issue(), [], T0)
     add_user(server, "viewer@example.com", "viewer")
@@ -116,6 +117,9 @@ def test_viewers_look_and_other_teams_see_nothing(server: LiveServer) -> None:
         post = client.post(f"/incidents/{incident_id}/acknowledge", data={"csrf_token": token})
         assert post.status_code == 403
         assert client.get(f"/incidents/{foreign_id}").status_code == 404
+        issue_page = client.get(f"/issues/{issue}")
+        assert f'data-issue-incident="{incident_id}"' in issue_page.text
+        assert "data-incident-actions" not in issue_page.text
         assert client.get("/projects/secret-shop/incidents").status_code == 404
         post = client.post(f"/incidents/{foreign_id}/resolve", data={"csrf_token": token})
         assert post.status_code == 404
@@ -244,6 +248,9 @@ def test_issue_page_and_report_show_the_incidents(server: LiveServer) -> None:
             "acknowledged",
         ]
         assert "by admin@example.com" in section
+        # Acknowledged already: only Resolve is left, posting to the incident.
+        assert f'action="/incidents/{incident_id}/resolve"' in section
+        assert "data-acknowledge-button" not in section
         report = client.get(f"/issues/{issue}/report")
         assert report.status_code == 200 and "Incidents</h2>" in report.text
     markdown = server.api(f"/api/v1/issues/{issue}/report", format="markdown").text

@@ -28,6 +28,7 @@ from faultbox.store.releases import deploys_between
 from faultbox.web.charts import bar_chart
 from faultbox.web.event_view import event_view
 from faultbox.web.identity import WebUser
+from faultbox.web.pages.incidents import may_act
 from faultbox.web.render import page
 from faultbox.web.session import SignedIn, engine_of
 
@@ -100,6 +101,7 @@ def issue_page(
         ),
         "activity": activity,
         "incidents": incidents,
+        "can_answer_pages": may_act(user, project.id),
         "tickets": tickets,
         "comments": comments,
         "members": members,
