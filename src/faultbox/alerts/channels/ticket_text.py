@@ -43,8 +43,21 @@ def one_line(text: str, limit: int) -> str:
 
 
 def quiet(markdown: str) -> str:
-    """No @mentions: a zero-width space after each ``@`` that would start one."""
-    return _MENTION.sub("@\u200b", markdown)
+    """No @mentions: a zero-width space after each ``@`` that would start one, outside
+    fenced code (where GitHub and GitLab mention nobody, and source such as a
+    ``@decorator`` must stay as written)."""
+    out: list[str] = []
+    fence = ""
+    for line in markdown.split("\n"):
+        match = _FENCE.match(line)
+        if match and not fence:
+            fence = match.group(1)
+        elif match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
+            fence = ""
+        elif not fence:
+            line = _MENTION.sub("@\u200b", line)
+        out.append(line)
+    return "\n".join(out)
 
 
 def plain_lines(text: str, limit: int) -> list[str]:

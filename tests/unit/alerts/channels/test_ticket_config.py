@@ -107,3 +107,15 @@ def test_jira_description_reads_the_reports_markdown() -> None:
     item = doc["content"][1]["content"][0]["content"][0]["content"]
     assert item[0] == {"type": "text", "text": "Project:", "marks": [{"type": "strong"}]}
     assert item[1]["text"] == " shop_x"
+
+
+def test_mentions_are_quieted_outside_code_only() -> None:
+    report = "Seen by @alice and @org/team, mail a@b.example\n\n```python\n@app.route('/')\n```"
+    body = markdown_body(
+        Notification(kind="trigger", title="t", text="ping @everyone", dedup_key="k",
+                     report=report),
+        10_000,
+    )  # fmt: skip
+    assert "@\u200balice" in body and "@\u200borg/team" in body and "@\u200beveryone" in body
+    assert "a@b.example" in body  # an address is no mention
+    assert "@app.route('/')" in body  # source stays as written
