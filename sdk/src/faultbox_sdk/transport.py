@@ -1,0 +1,220 @@
+"""The background transport: the application's thread only puts an event into a bounded
+queue (never waits, never raises; a full queue drops and counts); one daemon thread moves
+batches from it into the outbox (``buffer.py``: on disk by default) and delivers the
+outbox oldest first, backing off exponentially with jitter when the server is away, and
+for as long as a 429's ``Retry-After`` asks.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from faultbox_sdk.buffer import Buffer
+from faultbox_sdk.http import Sender
+
+logger = logging.getLogger("faultbox_sdk")
+
+_WAKE = None  # a queue item that only wakes the thread (flush, close)
+
+
+@dataclass
+class Backoff:
+    """``base · 2^attempt`` capped, with "equal jitter": half fixed, half random, so
+    clients that failed together do not come back together, yet never retry at once."""
+
+    base: float = 1.0
+    cap: float = 300.0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def delay(self, attempt: int) -> float:
+        ceiling = min(self.cap, self.base * 2.0 ** min(attempt, 32))
+        return ceiling / 2 + self.rng.random() * ceiling / 2
+
+
+@dataclass
+class Stats:
+    queued: int = 0
+    dropped_queue_full: int = 0
+    delivered: int = 0
+    refused: int = 0
+    failures: int = 0
+
+
+class Transport:
+    def __init__(
+        self,
+        sender: Sender,
+        buffer: Buffer,
+        *,
+        max_queue: int = 1000,
+        batch_size: int = 100,
+        backoff: Backoff | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        start: bool = True,
+    ) -> None:
+        self.sender = sender
+        self.buffer = buffer
+        self.batch_size = batch_size
+        self.backoff = backoff or Backoff()
+        self.clock = clock
+        self.stats = Stats()
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=max_queue)
+        self._attempt = 0
+        self._not_before = 0.0  # clock time before which nothing is sent
+        self._idle = threading.Condition()
+        self._busy = False  # the thread holds events that are neither queued nor buffered
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        if start:
+            self.start()
+
+    # -- the application's side ------------------------------------------------------
+
+    def submit(self, event: dict[str, Any]) -> bool:
+        """Queue an event for delivery; False (counted) when the queue is full."""
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            self.stats.dropped_queue_full += 1
+            return False
+        self.stats.queued += 1
+        return True
+
+    @property
+    def dropped(self) -> int:
+        return self.stats.dropped_queue_full + self.buffer.dropped
+
+    def backing_off(self) -> bool:
+        return self.clock() < self._not_before
+
+    def flush(self, timeout: float = 2.0) -> bool:
+        """Wait until every event captured so far is delivered (True), or is waiting in
+        the outbox because the server is away (False), or the timeout passed (False)."""
+        deadline = time.monotonic() + max(timeout, 0.0)
+        self._wake()
+        with self._idle:
+            while True:
+                settled = self._queue.empty() and not self._busy
+                if settled and self.buffer.count() == 0:
+                    return True
+                if settled and self.backing_off():
+                    return False
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(min(left, 0.05))
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Flush, stop the thread, and put whatever is still queued into the outbox."""
+        try:
+            self.flush(timeout)
+        finally:
+            self._stopping = True
+            self._wake()
+            if self._thread is not None and self._thread is not threading.current_thread():
+                self._thread.join(timeout=min(timeout, 1.0))
+            rest = self._drain(self._queue.qsize() + 1)
+            if rest:
+                self.buffer.write(rest)
+
+    def _wake(self) -> None:
+        try:
+            self._queue.put_nowait(_WAKE)
+        except queue.Full:
+            pass  # a full queue wakes the thread anyway
+
+    # -- the thread ------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="faultbox-sdk", daemon=True)
+            self._thread.start()
+
+    def _drain(self, limit: int) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        while len(out) < limit:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                out.append(item)
+        return out
+
+    def _run(self) -> None:
+        while not self._stopping:
+            try:
+                self._step()
+            except Exception:  # the thread must outlive any bug of ours
+                logger.exception("faultbox_sdk: transport error")
+                time.sleep(0.1)
+
+    def _step(self) -> None:
+        wait = 1.0
+        if self.buffer.count() and not self.backing_off():
+            wait = 0.0
+        elif self.backing_off():
+            wait = min(1.0, max(self._not_before - self.clock(), 0.0))
+        try:
+            first = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+        except queue.Empty:
+            first = None
+        with self._idle:
+            self._busy = True
+        try:
+            batch = ([first] if first is not None else []) + self._drain(self.batch_size - 1)
+            if batch:
+                self.buffer.write(batch)
+            while not self._stopping and not self.backing_off() and self._deliver_one():
+                if not self._queue.empty():
+                    break  # new events first go to the outbox, in order
+        finally:
+            with self._idle:
+                self._busy = False
+                self._idle.notify_all()
+
+    def _deliver_one(self) -> bool:
+        """Send the oldest outbox batch; True when there may be more to send now."""
+        claimed = self.buffer.claim_oldest()
+        if claimed is None:
+            return False
+        handle, events = claimed
+        try:
+            outcome = self.sender.send(events)
+        except Exception:
+            self.buffer.release(handle)
+            raise
+        self.stats.delivered += len(outcome.delivered)
+        self.stats.refused += outcome.refused
+        if not outcome.retry:
+            self.buffer.remove(handle)
+            if self._attempt:
+                logger.info("faultbox_sdk: the server is back; delivering the backlog")
+            self._attempt = 0
+            return True
+        remaining = outcome.retry if len(outcome.retry) != len(events) else None
+        self.buffer.release(handle, remaining)
+        self.schedule_retry(outcome.retry_after)
+        return False
+
+    def schedule_retry(self, retry_after: float | None) -> float:
+        """Set when the next attempt may happen; returns the delay chosen."""
+        self.stats.failures += 1
+        delay = self.backoff.delay(self._attempt)
+        if retry_after is not None:
+            delay = retry_after  # the server said when: not sooner, and no later
+        self._attempt += 1
+        self._not_before = self.clock() + delay
+        if self._attempt == 1:
+            logger.warning(
+                "faultbox_sdk: could not deliver events; retrying in %.1fs (kept in the outbox)",
+                delay,
+            )
+        return delay
