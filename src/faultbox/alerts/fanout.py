@@ -106,6 +106,8 @@ def fan_out(
             ticket = issue_tickets.ticket_for(conn, firing.issue_id, channel.id)
             if ticket is not None and ticket.state == "open":
                 message = dataclasses.replace(message, reference=ticket.reference)
+            elif ticket is not None:  # closed: it fires again, so the ticket reopens
+                message = dataclasses.replace(message, reference=ticket.reference, reopen=True)
             else:  # a new ticket carries the report
                 report = ticket_report(conn, firing.issue_id, now, finder_for)
                 message = dataclasses.replace(message, report=report)

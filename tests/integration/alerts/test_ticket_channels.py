@@ -455,3 +455,20 @@ def test_a_secret_echoed_by_the_service_is_blanked_in_the_record(setup: Setup) -
     result = setup.send(make())
     assert result.transient and "[redacted]" in result.response
     assert secret not in result.response and sent not in result.response
+
+
+def test_a_trigger_for_a_closed_ticket_reopens_it(setup: Setup) -> None:
+    created = setup.send(make())
+    assert setup.send(make("resolve", reference=created.reference)).ok
+    reopened = setup.send(make(reference=created.reference, reopen=True))
+    assert reopened.ok, reopened.response
+    assert reopened.reference == created.reference and len(setup.fake.tickets) == 1
+    ticket = setup.fake.tickets[created.reference]
+    assert ticket.state == ("To Do" if setup.kind == "jira" else "open")
+    if setup.kind == "github":
+        assert ticket.state_reason == "reopened"
+    assert "reopened by Faultbox" in setup.comments_of(created.reference)[-1]
+    # Reopened by hand already: left as it is, and the comment still comes.
+    again = setup.send(make(reference=created.reference, reopen=True))
+    assert again.ok and len(setup.comments_of(created.reference)) == 2 + (setup.kind == "jira")
+    assert ticket.state == ("To Do" if setup.kind == "jira" else "open")

@@ -17,6 +17,7 @@ from faultbox.alerts import outbox
 from faultbox.alerts.channels import Notification
 from faultbox.alerts.tickets import close_for_resolved_issues
 from faultbox.store import alert_channels, issue_tickets
+from faultbox.store.activity import Activity, record
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.schema import alert_deliveries
 from tests.fakes.services import FakeService, serve
@@ -208,3 +209,32 @@ def test_github_down_then_back_opens_one_ticket_and_down_for_good_is_recorded(
     [delivery] = [d for d in world.deliveries() if d["issue_id"] == second]
     assert (delivery["status"], delivery["attempts"], delivery["status_code"]) == ("failed", 3, 503)
     assert len(fake.tickets) == 1 and _tickets(world, second) == []
+
+
+def test_a_regression_reopens_the_closed_ticket(
+    world: DeliveryWorld, github: tuple[FakeService, GitHubFake]
+) -> None:
+    service, fake = github
+    channel_id = _ticket_channel(world, service)
+    for condition in ("new_issue", "regression"):
+        world.rule(condition, severity="P2", targets={"*": [channel_id]}, now=T0 - MIN)
+    issue = world.issue("KeyError: 'sku'", first_seen=T0 - 5)
+    world.fire(T0)
+    world.dispatch(T0)
+    world.set_issue(issue, status="resolved", resolved_at=T0 + MIN)
+    assert _sweep(world, T0 + 2 * MIN) == 1
+    world.dispatch(T0 + 2 * MIN)
+    assert fake.tickets["1"].state == "closed"
+
+    world.set_issue(  # what lifecycle/reopen.py writes for a regression
+        issue, status="detected", is_regression=True, regressed_at=T0 + 10 * MIN, resolved_at=None
+    )
+    with write_transaction(world.engine) as conn:
+        record(conn, [Activity(issue, world.project_id, "regression", T0 + 10 * MIN,
+                               new_value="shop@2.0.0")])  # fmt: skip
+    assert len(world.fire(T0 + 10 * MIN + 5)) == 1
+    assert world.dispatch(T0 + 11 * MIN) == 1
+    assert list(fake.tickets) == ["1"]  # the same ticket, not a second one
+    assert (fake.tickets["1"].state, fake.tickets["1"].state_reason) == ("open", "reopened")
+    assert "reopened by Faultbox" in fake.tickets["1"].comments[-1]
+    assert [(t.reference, t.state) for t in _tickets(world, issue)] == [("1", "open")]

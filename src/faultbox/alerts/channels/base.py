@@ -47,6 +47,7 @@ class Notification:
     ack_url: str = ""  # a signed link that acknowledges the incident (pages only)
     reference: str = ""  # the service's id from an earlier delivery (a ticket to update)
     report: str = ""  # the analysis report in Markdown (ticket bodies)
+    reopen: bool = False  # the ticket in ``reference`` was closed: reopen it (a regression)
     # The same for every retry of one delivery, different between deliveries: the
     # outbox sets it (the webhook's Idempotency-Key). A pager's dedup_key, by contrast,
     # is shared by every message about one page.

@@ -127,7 +127,7 @@ class GitHubChannel:
 
     @staticmethod
     def _update(n: Notification, call: Call) -> DeliveryResult:
-        """Comment on the open ticket, or close it on resolve."""
+        """Comment on the ticket (reopening it first when it was closed), or close it."""
         number = n.reference
         if not number.isdigit():
             return misconfigured(f"github: {number!r} is not an issue number")
@@ -135,6 +135,11 @@ class GitHubChannel:
             close = {"state": "closed", "state_reason": "completed"}
             result, answer = call("PATCH", f"/issues/{number}", close, (200,))
             return _with_issue(result, answer)
+        if n.kind == "trigger" and n.reopen:
+            reopen = {"state": "open", "state_reason": "reopened"}
+            reopened, _issue = call("PATCH", f"/issues/{number}", reopen, (200,))
+            if not reopened.ok:
+                return reopened
         comment = {"body": comment_markdown(n, BODY_LIMIT)}
         result, answer = call("POST", f"/issues/{number}/comments", comment, (201,))
         link = str((answer or {}).get("html_url") or "").split("#")[0]

@@ -89,13 +89,17 @@ class GitLabChannel:
 
     @staticmethod
     def _update(n: Notification, call: Call) -> DeliveryResult:
-        """A note on the open ticket, or close it on resolve."""
+        """A note on the ticket (reopening it first when it was closed), or close it."""
         iid = n.reference
         if not iid.isdigit():
             return misconfigured(f"gitlab: {iid!r} is not an issue iid")
         if n.kind == "resolve":
             result, answer = call("PUT", f"/issues/{iid}", {"state_event": "close"}, (200,))
             return _with_issue(result, answer)
+        if n.kind == "trigger" and n.reopen:
+            reopened, _issue = call("PUT", f"/issues/{iid}", {"state_event": "reopen"}, (200,))
+            if not reopened.ok:
+                return reopened
         note = {"body": comment_markdown(n, NOTE_LIMIT)}
         result, _answer = call("POST", f"/issues/{iid}/notes", note, (201,))
         # A note's answer has no web URL; "" keeps the ticket's recorded link.

@@ -159,12 +159,17 @@ class JiraChannel:
         return dataclasses.replace(result, reference=key, link=f"{root}/browse/{key}")
 
     def _update(self, n: Notification, call: Call, link: str) -> DeliveryResult:
-        """A comment on the open ticket; on resolve, close it first."""
+        """A comment on the ticket; on resolve, close it first; on a trigger for a
+        closed ticket, reopen it first."""
         key = n.reference
         if not ISSUE_KEY.match(key):
             return misconfigured(f"jira: {key!r} is not an issue key")
         if n.kind == "resolve":
             result = self._close(call, key)
+            if not result.ok:
+                return result
+        elif n.kind == "trigger" and n.reopen:
+            result = self._reopen(call, key)
             if not result.ok:
                 return result
         else:
@@ -179,6 +184,29 @@ class JiraChannel:
                 link=link,
             )
         return dataclasses.replace(noted, reference=key, link=link) if noted.ok else noted
+
+    @staticmethod
+    def _reopen(call: Call, key: str) -> DeliveryResult:
+        """Back to a status of the "new" category (else "in progress"); nothing to do
+        when it is not done (someone reopened it already)."""
+        status, issue = call("GET", f"/issue/{key}?fields=status", None, (200,))
+        if not status.ok:
+            return status
+        current = (issue or {}).get("fields", {}).get("status", {})
+        if current.get("statusCategory", {}).get("key") != DONE:
+            return DeliveryResult(ok=True, status_code=200, response="not done: left as it is")
+        listed, answer = call("GET", f"/issue/{key}/transitions", None, (200,))
+        if not listed.ok:
+            return listed
+        by_category: dict[str, str] = {}
+        for transition in (answer or {}).get("transitions", []):
+            category = transition.get("to", {}).get("statusCategory", {}).get("key")
+            by_category.setdefault(str(category), str(transition["id"]))
+        chosen = by_category.get("new") or by_category.get("indeterminate")
+        if chosen is None:
+            return DeliveryResult(ok=True, response="no transition out of its status")
+        body = {"transition": {"id": chosen}}
+        return call("POST", f"/issue/{key}/transitions", body, (204,))[0]
 
     @staticmethod
     def _close(call: Call, key: str) -> DeliveryResult:

@@ -27,6 +27,7 @@ FOOTER = (
     "ticket when the issue is resolved.*"
 )
 
+REOPENED = "Fired again after it was resolved: reopened by Faultbox"
 _COMMENT_LEAD = {
     "trigger": "Fired again",
     "acknowledge": "Acknowledged in Faultbox",
@@ -146,8 +147,8 @@ def cut_markdown(markdown: str, limit: int) -> str:
 
 
 def comment_markdown(n: Notification, limit: int) -> str:
-    """A comment for a firing again, an acknowledgement or a resolution."""
-    lines = [f"**{_COMMENT_LEAD[n.kind]}**"]
+    """A comment for a firing again (or reopening), an acknowledgement or a resolution."""
+    lines = [f"**{comment_lead(n)}**"]
     text = [inline(line) for line in plain_lines(n.text, TEXT_LIMIT) if line.strip()]
     if text:
         lines += ["", *text]
@@ -160,4 +161,6 @@ def comment_markdown(n: Notification, limit: int) -> str:
 
 
 def comment_lead(n: Notification) -> str:
+    if n.kind == "trigger" and n.reopen:
+        return REOPENED
     return _COMMENT_LEAD[n.kind]
