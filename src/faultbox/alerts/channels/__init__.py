@@ -1,27 +1,30 @@
 """Notification channels: email, Slack, Teams, PagerDuty, Opsgenie, a signed webhook, and
 tickets in GitHub Issues, GitLab and Jira.
 
-Each channel turns a :class:`Notification` into one request and classifies the answer
-as a :class:`DeliveryResult` (ok, transient, or permanent with the service's excerpt and
-Retry-After); the outbox decides about retries. Why short hand-written clients and not
-``apprise``: apprise 2.2.0 (read from its wheel) returns only a bool from ``notify()``,
-so the status code, the response body and ``Retry-After`` are lost and a 400 (permanent)
-cannot be told from a 503 (retry); its PagerDuty plugin triggers and resolves with a dedup
-key but cannot acknowledge; its Opsgenie plugin closes and acknowledges by the request ids
-it keeps in its own local store (``identifierType=id``), not by our alias, so a close from
-another worker or after a restart finds nothing; its JSON webhook has neither an HMAC
-signature nor an ``Idempotency-Key``; and it brings ``requests`` beside our ``httpx``.
-It does none of these channels fully, so each is ~100 lines over ``httpx``/``smtplib``.
+Each channel turns a :class:`Notification` into one request (a ticket: up to three) and
+classifies the answer as a :class:`DeliveryResult` (ok, transient, or permanent with the
+service's excerpt and Retry-After); the outbox decides about retries. Why short
+hand-written clients and not ``apprise``: apprise 2.2.0 (read from its wheel) returns
+only a bool from ``notify()``, so the status code, the response body and ``Retry-After``
+are lost and a 400 (permanent) cannot be told from a 503 (retry); its PagerDuty plugin
+triggers and resolves with a dedup key but cannot acknowledge; its Opsgenie plugin
+closes and acknowledges by the request ids it keeps in its own local store
+(``identifierType=id``), not by our alias, so a close from another worker or after a
+restart finds nothing; its JSON webhook has neither an HMAC signature nor an
+``Idempotency-Key``; and it brings ``requests`` beside our ``httpx``. It does none of
+these channels fully, so each is ~100 lines over ``httpx``/``smtplib``.
 
 Tickets likewise: PyGithub, python-gitlab and the ``jira`` package each bring
-``requests`` (and PyGithub also PyJWT/PyNaCl) for three calls per service (create,
-comment, close; Jira's close is two: list transitions, then move), and each raises
-its own exception classes for HTTP errors: none classifies retryable from permanent,
-PyGithub's rate-limit exception drops ``Retry-After`` of secondary limits and
-python-gitlab retries 429s by sleeping inside the call (a worker that sleeps blocks
-the outbox). They also follow redirects (a token sent to wherever a moved URL
-points). So GitHub, GitLab and Jira are short clients over the same ``request_json``
-as the others, with the ticket text shared (``ticket_text``, ``jira_adf``).
+``requests`` (PyGithub also PyJWT and PyNaCl) for three calls per service (create,
+comment, close; Jira's close lists the transitions first). Each raises its own
+exception classes, so telling a retryable failure from a permanent one would be written
+anyway, three times; and they wait inside the call: PyGithub 2 sleeps between requests
+(its default throttling) and retries rate limits and 5xx itself (``GithubRetry``),
+python-gitlab sleeps on a 429 (``obey_rate_limit``). Waiting and retrying are the
+outbox's job, with the service's ``Retry-After`` recorded; a sender asleep in a call
+holds its lease and the deliveries behind it. So GitHub, GitLab and Jira are short
+clients over the same ``request_json`` as the others, with the ticket text shared
+(``ticket_text``, ``jira_adf``).
 """
 
 from __future__ import annotations
