@@ -40,4 +40,5 @@ class Recorder:
 
 def client(tmp_path: Path, recorder: Recorder, **options: Any) -> Client:
     options.setdefault("buffer_dir", str(tmp_path / "outbox"))
-    return Client(DSN, post=recorder, **options)
+    options.setdefault("post", recorder)
+    return Client(DSN, **options)

@@ -23,6 +23,8 @@ import time
 from collections import deque
 from typing import Any, Protocol
 
+from faultbox_sdk.frames import safe_repr
+
 logger = logging.getLogger("faultbox_sdk")
 
 STALE_CLAIM = 600.0
@@ -149,8 +151,8 @@ class DiskBuffer:
     def write(self, events: list[dict[str, Any]]) -> bool:
         """Store a batch; False (and counted as dropped) when it cannot be kept."""
         try:
-            data = json.dumps(events, separators=(",", ":"), default=str).encode()
-        except (TypeError, ValueError):
+            data = dumps(events)
+        except Exception:
             self.dropped += len(events)
             logger.warning("faultbox_sdk: an event could not be serialized; dropped")
             return False
@@ -212,7 +214,7 @@ class DiskBuffer:
         try:
             with self._lock:
                 if remaining is not None:
-                    data = json.dumps(remaining, separators=(",", ":"), default=str).encode()
+                    data = dumps(remaining)
                     folder, name = os.path.split(original)
                     prefix = name.split(_SUFFIX)[0].rsplit("-", 1)[0]
                     self._atomic_write(
@@ -229,6 +231,11 @@ class DiskBuffer:
             return sum(self._events_in(e.name) for e in self._ready())
         except OSError:
             return 0
+
+
+def dumps(events: list[dict[str, Any]]) -> bytes:
+    """Compact JSON; whatever is not JSON (a hook put it there) becomes its safe repr."""
+    return json.dumps(events, separators=(",", ":"), default=safe_repr).encode()
 
 
 def _size(entry: os.DirEntry[str]) -> int:

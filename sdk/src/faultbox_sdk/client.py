@@ -32,6 +32,22 @@ from faultbox_sdk.version import SDK_NAME, VERSION
 
 logger = logging.getLogger("faultbox_sdk")
 
+# Set on an exception once reported: the same exception seen again (asyncio's default
+# handler logs what the SDK's asyncio hook already reported; a re-raise caught higher up)
+# is not a second event.
+_REPORTED = "__faultbox_sdk_reported__"
+
+
+def _first_report(exc: BaseException) -> bool:
+    if getattr(exc, _REPORTED, False):
+        return False
+    try:
+        setattr(exc, _REPORTED, True)
+    except Exception:
+        pass  # an exception type with __slots__: duplicates are possible, not harmful
+    return True
+
+
 Event = dict[str, Any]
 Hint = dict[str, Any]
 BeforeSend = Callable[[Event, Hint], "Event | None"]
@@ -150,8 +166,11 @@ class Client:
         event["message"] = safe_str(message)
         return event
 
-    def record_event(self, record: logging.LogRecord) -> Event:
+    def record_event(self, record: logging.LogRecord) -> Event | None:
+        """None when the record's exception was already reported."""
         exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and not _first_report(exc):
+            return None
         if exc is not None:
             event = self.exception_event(exc, handled=True, mechanism="logging")
             event["level"] = level_name(record.levelno)
@@ -216,6 +235,8 @@ class Client:
                 error = sys.exc_info()[1]
                 if error is None:
                     return None
+            if not _first_report(error):
+                return None
             event = self.exception_event(error, handled=handled, mechanism=mechanism)
         except Exception:
             logger.exception("faultbox_sdk: could not read an exception")
@@ -237,13 +258,16 @@ class Client:
             event = self.record_event(record)
         except Exception:
             return
-        self.capture_event(event, {"log_record": record})
+        if event is not None:
+            self.capture_event(event, {"log_record": record})
 
     def add_breadcrumb(self, crumb: dict[str, Any] | None = None, **fields: Any) -> None:
         try:
-            current_scope().add_breadcrumb(
-                crumb if crumb is not None else make_breadcrumb(**fields)
-            )
+            if crumb is None:
+                crumb = make_breadcrumb(**fields)
+            else:
+                crumb = {"timestamp": time.time(), **serialize(dict(crumb))}
+            current_scope().add_breadcrumb(crumb)
         except Exception:
             logger.exception("faultbox_sdk: could not add a breadcrumb")
 

@@ -101,7 +101,9 @@ class Transport:
         self._wake()
         with self._idle:
             while True:
-                settled = self._queue.empty() and not self._busy
+                # unfinished_tasks counts items from put() until the thread's task_done(),
+                # which it calls only once they are in the outbox (and _busy is set).
+                settled = self._queue.unfinished_tasks == 0 and not self._busy
                 if settled and self.buffer.count() == 0:
                     return True
                 if settled and self.backing_off():
@@ -120,9 +122,11 @@ class Transport:
             self._wake()
             if self._thread is not None and self._thread is not threading.current_thread():
                 self._thread.join(timeout=min(timeout, 1.0))
-            rest = self._drain(self._queue.qsize() + 1)
+            rest, taken = self._take(self._queue.qsize() + 1)
             if rest:
                 self.buffer.write(rest)
+            for _ in range(taken):
+                self._queue.task_done()
 
     def _wake(self) -> None:
         try:
@@ -137,16 +141,19 @@ class Transport:
             self._thread = threading.Thread(target=self._run, name="faultbox-sdk", daemon=True)
             self._thread.start()
 
-    def _drain(self, limit: int) -> list[dict[str, Any]]:
+    def _take(self, limit: int) -> tuple[list[dict[str, Any]], int]:
+        """Up to ``limit`` queued events, and how many items were taken (wake-ups too)."""
         out: list[dict[str, Any]] = []
+        taken = 0
         while len(out) < limit:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
+            taken += 1
             if item is not None:
                 out.append(item)
-        return out
+        return out, taken
 
     def _run(self) -> None:
         while not self._stopping:
@@ -162,20 +169,32 @@ class Transport:
             wait = 0.0
         elif self.backing_off():
             wait = min(1.0, max(self._not_before - self.clock(), 0.0))
+        taken = 0
         try:
             first = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+            taken = 1
         except queue.Empty:
             first = None
         with self._idle:
             self._busy = True
         try:
-            batch = ([first] if first is not None else []) + self._drain(self.batch_size - 1)
+            rest, more = self._take(self.batch_size - 1)
+            taken += more
+            batch = ([first] if first is not None else []) + rest
             if batch:
-                self.buffer.write(batch)
+                try:
+                    self.buffer.write(batch)
+                except Exception:  # the outbox's own failures are counted in it
+                    logger.exception("faultbox_sdk: could not keep %d events", len(batch))
+            for _ in range(taken):
+                self._queue.task_done()
+            taken = 0
             while not self._stopping and not self.backing_off() and self._deliver_one():
                 if not self._queue.empty():
                     break  # new events first go to the outbox, in order
         finally:
+            for _ in range(taken):  # an error before the outbox write: they are lost
+                self._queue.task_done()
             with self._idle:
                 self._busy = False
                 self._idle.notify_all()
@@ -188,9 +207,11 @@ class Transport:
         handle, events = claimed
         try:
             outcome = self.sender.send(events)
-        except Exception:
+        except Exception:  # a bug of ours or an odd network stack: retry later, like a 5xx
+            logger.debug("faultbox_sdk: sending failed", exc_info=True)
             self.buffer.release(handle)
-            raise
+            self.schedule_retry(None)
+            return False
         self.stats.delivered += len(outcome.delivered)
         self.stats.refused += outcome.refused
         if not outcome.retry:
