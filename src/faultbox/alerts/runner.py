@@ -19,7 +19,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine
 
 from faultbox import clock
-from faultbox.alerts import ack_links, incidents
+from faultbox.alerts import ack_links, incidents, tickets
 from faultbox.alerts.dispatch import Dispatcher
 from faultbox.alerts.evaluate import evaluate_rules
 from faultbox.alerts.fanout import fan_out
@@ -33,11 +33,6 @@ log = logging.getLogger(__name__)
 
 PERIOD_SECONDS = 10.0  # level conditions (threshold, spike, no data…) are this fresh
 JOB_LEASE = "alerts-periodic"
-Sweep = Callable[..., int]  # (conn, now, *, public_url) → deliveries enqueued
-SWEEPS: tuple[Sweep, ...] = (
-    incidents.escalate_due,
-    incidents.resolve_for_resolved_issues,
-)
 
 
 class AlertRunner:
@@ -77,6 +72,10 @@ class AlertRunner:
 
     # -- work --------------------------------------------------------------------------
 
+    def _ack_url(self, now: float) -> Callable[[int], str]:
+        public_url, secret = self.settings.public_url, self.settings.secret_key.value
+        return lambda incident_id: ack_links.url_for(public_url, secret, incident_id, now)
+
     def fan_out(self, conn: Connection, firing: Firing, now: float) -> list[int]:
         return fan_out(
             conn,
@@ -84,10 +83,28 @@ class AlertRunner:
             now=now,
             public_url=self.settings.public_url,
             digest_hour=self.settings.alert_digest_hour,
-            ack_url=lambda incident_id: ack_links.url_for(
-                self.settings.public_url, self.settings.secret_key.value, incident_id, now
-            ),
+            ack_url=self._ack_url(now),
         )
+
+    def _sweeps(self, now: float) -> list[tuple[str, Callable[[Connection], int]]]:
+        """Each returns the deliveries it enqueued."""
+        url = self.settings.public_url
+        return [
+            (
+                "escalation",
+                lambda c: incidents.escalate_due(
+                    c, now, public_url=url, ack_url=self._ack_url(now)
+                ),
+            ),
+            (
+                "resolved incidents",
+                lambda c: incidents.resolve_for_resolved_issues(c, now, public_url=url),
+            ),
+            (
+                "resolved tickets",
+                lambda c: tickets.close_for_resolved_issues(c, now, public_url=url),
+            ),
+        ]
 
     def periodic(self, now: float) -> int:
         """Evaluate every rule, fan out, run the sweeps — if this worker holds the lease.
@@ -98,12 +115,12 @@ class AlertRunner:
                 return 0
             for firing in evaluate_rules(conn, now):
                 enqueued += len(self.fan_out(conn, firing, now))
-        for sweep in SWEEPS:
+        for name, sweep in self._sweeps(now):
             try:
                 with write_transaction(self.engine) as conn:
-                    enqueued += sweep(conn, now, public_url=self.settings.public_url)
-            except Exception:
-                log.exception("alert sweep %s failed", sweep.__name__)
+                    enqueued += sweep(conn)
+            except Exception:  # one failing sweep must not stop the others
+                log.exception("alert sweep %r failed", name)
         return enqueued
 
     def run_once(self, now: float | None = None) -> int:

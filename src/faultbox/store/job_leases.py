@@ -12,14 +12,15 @@ from faultbox.store.schema import job_leases
 def take(conn: Connection, name: str, owner: str, now: float, seconds: float) -> bool:
     """True when ``owner`` holds the lease for the next ``seconds`` (taken or renewed)."""
     statement = upsert(conn, job_leases).values(name=name, owner=owner, until=now + seconds)
+    # RETURNING, not rowcount: drivers disagree on rowcount for an upsert that skips.
     taken = conn.execute(
         statement.on_conflict_do_update(
             index_elements=["name"],
             set_={"owner": owner, "until": now + seconds},
             where=(job_leases.c.until < now) | (job_leases.c.owner == owner),
-        )
+        ).returning(job_leases.c.owner)
     )
-    return taken.rowcount > 0
+    return taken.first() is not None
 
 
 def give_up(conn: Connection, name: str, owner: str) -> None:
