@@ -84,7 +84,8 @@ def to_native(event: dict[str, Any]) -> dict[str, Any]:
     else:
         full_type = ""
         message = (event.get("logentry") or {}).get("formatted") or event.get("message") or ""
-    code = tags.get("error_code") or (exc["type"] if exc is not None else "message")
+    code = str(tags.get("error_code") or "").strip()
+    code = code or (exc["type"] if exc is not None else "message")
     item: dict[str, Any] = {
         "errorCode": _cut("errorCode", code or "error"),
         "errorType": _cut("errorType", full_type),

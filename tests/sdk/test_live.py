@@ -1,0 +1,195 @@
+"""faultbox_sdk against a real Faultbox server: what arrives, and how it groups."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sentry_sdk
+
+import faultbox_sdk
+from tests.support import LiveServer, wait_for
+
+
+def charge(amount: int, card_number: str, password: str) -> float:
+    basket = {"sku": "A-17", "qty": 2}  # noqa: F841 - a local the event must carry
+    return 100 / amount
+
+
+def checkout(amount: int) -> float:
+    return charge(amount, "4111 1111 1111 1111", "hunter2")
+
+
+def _events(server: LiveServer, issue_id: int) -> list[dict[str, Any]]:
+    listed = server.api_json(f"/api/v1/issues/{issue_id}/events")["data"]
+    return [server.api_json(f"/api/v1/events/{e['event_id']}") for e in listed]
+
+
+def _one_issue(server: LiveServer, count: int) -> dict[str, Any]:
+    server.wait_events(count)
+    wait_for(lambda: sum(i["count"] for i in server.issues()) >= count)
+    (issue,) = server.issues()
+    assert issue["count"] == count
+    return issue
+
+
+@pytest.fixture
+def sdk_init(sqlite_server: LiveServer, tmp_path: Path) -> Iterator[Any]:
+    def init(**options: Any) -> None:
+        faultbox_sdk.init(
+            sqlite_server.dsn,
+            release="shop@2.0.0",
+            environment="production",
+            service_name="payments",
+            buffer_dir=str(tmp_path / "outbox"),
+            **options,
+        )
+
+    yield init
+    faultbox_sdk.close()
+
+
+@pytest.mark.parametrize("mode", ["native", "envelope"])
+def test_capture_exception_arrives_with_frames_locals_and_context(
+    sqlite_server: LiveServer, sdk_init: Any, mode: str
+) -> None:
+    sdk_init(mode=mode)
+    faultbox_sdk.set_user({"id": "42", "email": "ada@example.com"})
+    faultbox_sdk.set_tag("region", "eu")
+    faultbox_sdk.set_context("order", {"id": "o-9", "total": 30})
+    logging.getLogger("shop").warning("payment provider slow")
+    faultbox_sdk.add_breadcrumb("opened checkout", category="ui")
+    try:
+        checkout(0)
+    except ZeroDivisionError:
+        event_id = faultbox_sdk.capture_exception()
+    assert event_id and faultbox_sdk.flush(10)
+
+    issue = _one_issue(sqlite_server, 1)
+    assert issue["title"] == "ZeroDivisionError: division by zero"
+    assert "charge" in (issue["culprit"] or "")
+    (event,) = _events(sqlite_server, issue["id"])
+    frames = event["exceptions"][-1]["frames"]
+    assert [f["function"] for f in frames][-2:] == ["checkout", "charge"]
+    assert frames[-1]["context_line"].strip() == "return 100 / amount"
+    assert event["user"]["id"] == "42"
+    assert event["tags"]["service"] == "payments"
+    if mode == "envelope":
+        assert event["event_id"] == event_id
+        assert event["release"] == "shop@2.0.0" and event["environment"] == "production"
+        assert event["tags"]["region"] == "eu"
+        assert frames[-1]["in_app"] is True
+        assert frames[-1]["vars"]["basket"] == {"sku": "A-17", "qty": 2}
+        # Scrubbed in the app, before sending (the server would scrub these too).
+        assert frames[-1]["vars"]["password"] == "[Filtered]"
+        assert frames[-2]["vars"] == {"amount": 0}
+        assert event["contexts"]["order"] == {"id": "o-9", "total": 30}
+        crumbs = [(b.get("category"), b.get("message")) for b in event["breadcrumbs"]]
+        assert crumbs[-2:] == [("shop", "payment provider slow"), ("ui", "opened checkout")]
+    else:
+        # The native contract has no field for these: they travel in its `context`.
+        sent = event["extra"]["faultbox_sdk"]
+        assert sent["event_id"] == event_id and sent["release"] == "shop@2.0.0"
+        assert event["environment"] == "production"
+        assert sent["tags"]["region"] == "eu" and sent["contexts"]["order"]["id"] == "o-9"
+        last = sent["frames"][-1]
+        assert last["function"] == "charge" and last["in_app"] is True
+        assert last["vars"]["basket"] == {"sku": "A-17", "qty": 2}
+        assert last["vars"]["password"] == last["vars"]["card_number"] == "[Filtered]"
+        assert [b.get("message") for b in sent["breadcrumbs"]][-2:] == [
+            "payment provider slow",
+            "opened checkout",
+        ]
+
+
+def test_the_same_bug_from_sentry_sdk_and_faultbox_sdk_is_one_issue(
+    sqlite_server: LiveServer, sdk_init: Any
+) -> None:
+    # Envelope mode only: the native contract's text trace has paths but no module names,
+    # and sentry-sdk's frames group on the module (see test_native_mode_groups_...).
+    sentry_sdk.init(dsn=sqlite_server.dsn, release="shop@2.0.0", default_integrations=False)
+    try:
+        try:
+            checkout(0)
+        except ZeroDivisionError:
+            sentry_sdk.capture_exception()
+        sentry_sdk.flush(10)
+    finally:
+        sentry_sdk.get_client().close(timeout=5)
+    sdk_init(mode="envelope")
+    try:
+        charge(0, "", "")  # another call path into the same bug
+    except ZeroDivisionError:
+        faultbox_sdk.capture_exception()
+    assert faultbox_sdk.flush(10)
+    issue = _one_issue(sqlite_server, 2)
+    sources = sorted(
+        e["sdk"]["name"] if e.get("sdk") else "native" for e in _events(sqlite_server, issue["id"])
+    )
+    assert sources == ["faultbox.python", "sentry.python"]
+
+
+def test_native_mode_groups_the_same_bug_from_two_call_paths(
+    sqlite_server: LiveServer, sdk_init: Any
+) -> None:
+    sdk_init()
+    for call in (lambda: checkout(0), lambda: charge(0, "", "")):
+        try:
+            call()
+        except ZeroDivisionError:
+            faultbox_sdk.capture_exception()
+    try:
+        int("x")
+    except ValueError:
+        faultbox_sdk.capture_exception()
+    assert faultbox_sdk.flush(10)
+    sqlite_server.wait_events(3)
+    wait_for(lambda: len(sqlite_server.issues()) == 2)
+    counts = {i["title"].split(":")[0]: i["count"] for i in sqlite_server.issues()}
+    assert counts == {"ZeroDivisionError": 2, "ValueError": 1}
+
+
+def test_a_process_that_captures_and_exits_at_once_still_delivers(
+    sqlite_server: LiveServer, tmp_path: Path
+) -> None:
+    script = textwrap.dedent(
+        f"""
+        import faultbox_sdk
+        faultbox_sdk.init({sqlite_server.dsn!r}, buffer_dir={str(tmp_path / "outbox")!r})
+        try:
+            {{}}["missing-key"]
+        except KeyError:
+            faultbox_sdk.capture_exception()
+        raise SystemExit(0)  # no flush: the exit handler delivers
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    issue = _one_issue(sqlite_server, 1)
+    assert issue["title"].startswith("KeyError")
+
+
+def test_an_uncaught_exception_kills_the_process_and_still_arrives(
+    sqlite_server: LiveServer, tmp_path: Path
+) -> None:
+    script = textwrap.dedent(
+        f"""
+        import faultbox_sdk
+        faultbox_sdk.init({sqlite_server.dsn!r}, buffer_dir={str(tmp_path / "outbox")!r})
+        def main():
+            raise LookupError("the app died")
+        main()
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert done.returncode == 1 and b"LookupError: the app died" in done.stderr
+    issue = _one_issue(sqlite_server, 1)
+    assert issue["title"] == "LookupError: the app died"
+    (event,) = _events(sqlite_server, issue["id"])
+    assert event["level"] == "fatal"
