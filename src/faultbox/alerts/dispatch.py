@@ -35,7 +35,7 @@ from faultbox.config import Settings
 from faultbox.store import alert_channels, alert_deliveries, issue_tickets
 from faultbox.store.alert_channels import ChannelRow
 from faultbox.store.alert_deliveries import FAILED, GROUPED, PENDING, SENT, DeliveryRow
-from faultbox.store.db import write_transaction
+from faultbox.store.db import read_connection, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +121,9 @@ class Dispatcher:
         others = [
             _Send(r, channel, outbox.loads(r.notification)) for r in rows if r.kind != "trigger"
         ]
+        if channel.kind in TICKET_KINDS:
+            # One ticket per issue: a storm message would open one ticket for none.
+            return [_Send(r, channel, outbox.loads(r.notification)) for r in rows]
         if channel.role == "digest_email":
             if len(triggers) <= 1:
                 return others + [_Send(r, channel, outbox.loads(r.notification)) for r in triggers]
@@ -206,9 +209,26 @@ class Dispatcher:
     # -- sending ---------------------------------------------------------------------
 
     def _deliver(self, send: _Send, now: float) -> DeliveryResult:
-        result = self._send(send)
+        result = self._send(self._with_open_ticket(send))
         self._record(send, result, now)
         return result
+
+    def _with_open_ticket(self, send: _Send) -> _Send:
+        """A trigger queued before an earlier one for the same issue opened its ticket
+        comments on that ticket instead of opening a second one."""
+        row = send.row
+        if (
+            send.channel.kind not in TICKET_KINDS
+            or row.kind != "trigger"
+            or row.issue_id is None
+            or send.notification.reference
+        ):
+            return send
+        with read_connection(self.engine) as conn:
+            ticket = issue_tickets.ticket_for(conn, row.issue_id, send.channel.id)
+        if ticket is None or ticket.state != "open":
+            return send
+        return replace(send, notification=replace(send.notification, reference=ticket.reference))
 
     def _send(self, send: _Send) -> DeliveryResult:
         channel = send.channel
@@ -284,7 +304,7 @@ class Dispatcher:
                 state="open",
                 now=now,
             )
-        elif send.row.kind == "resolve":
+        elif send.row.kind == "resolve" and result.reference:
             issue_tickets.set_state(conn, send.row.issue_id, send.channel.id, "closed", now)
 
 

@@ -238,3 +238,41 @@ def test_a_regression_reopens_the_closed_ticket(
     assert (fake.tickets["1"].state, fake.tickets["1"].state_reason) == ("open", "reopened")
     assert "reopened by Faultbox" in fake.tickets["1"].comments[-1]
     assert [(t.reference, t.state) for t in _tickets(world, issue)] == [("1", "open")]
+
+
+def test_a_burst_opens_one_ticket_per_issue_and_never_two_for_one(
+    world: DeliveryWorld, github: tuple[FakeService, GitHubFake]
+) -> None:
+    """Ticket channels are not storm-grouped (a storm message would open a ticket for no
+    issue), and a second firing queued before the first ticket existed comments on it."""
+    service, fake = github
+    channel_id = world.channel(
+        "github",
+        {"repository": "acme/shop", "api_url": service.url},
+        {"token": TOKEN},
+        role="ticket",
+        storm_limit=2,
+    )
+    world.rule("new_issue", targets={"*": [channel_id]}, now=T0 - MIN)
+    world.rule("regression", targets={"*": [channel_id]}, now=T0 - MIN)
+    issues = [world.issue(f"burst {n}", first_seen=T0 - 5) for n in range(4)]
+    assert len(world.fire(T0)) == 4
+    # A second delivery for the first issue, queued before its ticket exists.
+    with write_transaction(world.engine) as conn:
+        outbox.enqueue(
+            conn,
+            Notification(kind="trigger", title="again", text="fired again", dedup_key="k"),
+            project_id=world.project_id,
+            channel_id=channel_id,
+            idempotency_key="again",
+            now=T0,
+            issue_id=issues[0],
+        )
+    while world.dispatch(T0):
+        pass
+    assert sorted(t.title for t in fake.tickets.values()) == [
+        f"ERR-{n + 1}: burst {n}" for n in range(4)
+    ]
+    assert [len(_tickets(world, issue)) for issue in issues] == [1, 1, 1, 1]
+    [first] = [t for t in fake.tickets.values() if t.title.endswith("burst 0")]
+    assert len(first.comments) == 1 and "fired again" in first.comments[0]
