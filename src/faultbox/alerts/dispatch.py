@@ -75,6 +75,7 @@ class Dispatcher:
     ) -> None:
         self.engine = engine
         self.secret_key = settings.secret_key.value
+        self.public_url = settings.public_url
         self.max_attempts = settings.alert_max_attempts
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.batch_size = batch_size
@@ -168,17 +169,7 @@ class Dispatcher:
         rows = [*rows, *(r for r in more if r.id in taken)]
         notifications = [outbox.loads(r.notification) for r in rows]
         digest = storm_message(notifications, channel)
-        key = f"storm:{min(r.id for r in rows)}"
-        digest_id = outbox.enqueue(
-            conn,
-            digest,
-            project_id=channel.project_id,
-            channel_id=channel.id,
-            idempotency_key=key,
-            now=now,
-        )
-        assert digest_id is not None, "grouped rows are leased by us: their key is new"
-        alert_deliveries.lease(conn, [digest_id], self.owner, now, now + LEASE_SECONDS)
+        storm = self._enqueue_leased(conn, channel, digest, f"storm:{min(r.id for r in rows)}", now)
         for row in rows:
             alert_deliveries.record(
                 conn,
@@ -186,25 +177,65 @@ class Dispatcher:
                 self.owner,
                 status=GROUPED,
                 now=now,
-                grouped_into=digest_id,
-                response=f"sent within storm message {digest_id}",
+                grouped_into=storm.row.id,
+                response=f"sent within storm message {storm.row.id}",
             )
+        return storm
+
+    def _enqueue_leased(
+        self,
+        conn: Connection,
+        channel: ChannelRow,
+        notification: Notification,
+        key: str,
+        now: float,
+    ) -> _Send:
+        """A new delivery (a storm message, a test), leased by us to send at once."""
+        delivery_id = outbox.enqueue(
+            conn,
+            notification,
+            project_id=channel.project_id,
+            channel_id=channel.id,
+            idempotency_key=key,
+            now=now,
+        )
+        assert delivery_id is not None, "the caller's key is new"
+        alert_deliveries.lease(conn, [delivery_id], self.owner, now, now + LEASE_SECONDS)
         row = DeliveryRow(
-            id=digest_id,
+            id=delivery_id,
             project_id=channel.project_id,
             channel_id=channel.id,
             firing_id=None,
             incident_id=None,
             issue_id=None,
-            kind="trigger",
+            kind=notification.kind,
             idempotency_key=key,
-            notification=outbox.dumps(digest),
+            notification=outbox.dumps(notification),
             status="sending",
             attempts=1,
             next_attempt_at=now,
             created_at=now,
         )
-        return _Send(row, channel, digest)
+        return _Send(row, channel, notification)
+
+    def send_test(self, channel_id: int, now: float) -> DeliveryResult:
+        """Send a test message to one channel now (recorded in the outbox like any
+        other, never retried). LookupError when the channel does not exist."""
+        with write_transaction(self.engine) as conn:
+            channel = alert_channels.get_channel(conn, channel_id)
+            if channel is None:
+                raise LookupError(f"no channel {channel_id}")
+            notification = Notification(
+                kind="test",
+                title="Test notification from Faultbox",
+                text=f"This is a test of the channel {channel.name!r}. If you read this, it works.",
+                dedup_key=f"faultbox-test-{channel.id}-{uuid.uuid4().hex[:12]}",
+                url=self.public_url,
+            )
+            send = self._enqueue_leased(
+                conn, channel, notification, f"test:{uuid.uuid4().hex}", now
+            )
+        return self._deliver(send, now)
 
     # -- sending ---------------------------------------------------------------------
 
@@ -357,45 +388,6 @@ def storm_message(notifications: Sequence[Notification], channel: ChannelRow) ->
 def send_test(
     engine: Engine, settings: Settings, channel_id: int, now: float | None = None
 ) -> DeliveryResult:
-    """Send a test message to one channel now (recorded in the outbox like any other,
-    never retried). LookupError when the channel does not exist."""
-    at = clock.now() if now is None else now
+    """:meth:`Dispatcher.send_test` by a sender of its own."""
     dispatcher = Dispatcher(engine, settings, owner=f"test:{uuid.uuid4().hex}")
-    with write_transaction(engine) as conn:
-        channel = alert_channels.get_channel(conn, channel_id)
-        if channel is None:
-            raise LookupError(f"no channel {channel_id}")
-        notification = Notification(
-            kind="test",
-            title="Test notification from Faultbox",
-            text=f"This is a test of the channel {channel.name!r}. If you read this, it works.",
-            dedup_key=f"faultbox-test-{channel.id}-{uuid.uuid4().hex[:12]}",
-            url=settings.public_url,
-        )
-        key = f"test:{uuid.uuid4().hex}"
-        delivery_id = outbox.enqueue(
-            conn,
-            notification,
-            project_id=channel.project_id,
-            channel_id=channel.id,
-            idempotency_key=key,
-            now=at,
-        )
-        assert delivery_id is not None
-        alert_deliveries.lease(conn, [delivery_id], dispatcher.owner, at, at + LEASE_SECONDS)
-    row = DeliveryRow(
-        id=delivery_id,
-        project_id=channel.project_id,
-        channel_id=channel.id,
-        firing_id=None,
-        incident_id=None,
-        issue_id=None,
-        kind="test",
-        idempotency_key=key,
-        notification=outbox.dumps(notification),
-        status="sending",
-        attempts=1,
-        next_attempt_at=at,
-        created_at=at,
-    )
-    return dispatcher._deliver(_Send(row, channel, notification), at)
+    return dispatcher.send_test(channel_id, clock.now() if now is None else now)
