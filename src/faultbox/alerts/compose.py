@@ -38,6 +38,9 @@ def compose(
     if firing.issue_id is not None:
         issue = conn.execute(select(issues).where(issues.c.id == firing.issue_id)).first()
     if issue is None:
+        page = f"{public_url}/projects/{project.slug}/issues"
+        if firing.subject.startswith("monitor:"):  # a cron monitor: its runs page
+            page = f"{public_url}/projects/{project.slug}/monitors/{firing.subject[8:]}"
         return Notification(
             kind=kind,
             title=f"{rule.name}: {firing.subject}",
@@ -45,7 +48,7 @@ def compose(
             dedup_key=pager_key(rule, firing),
             project=project.name,
             severity=firing.severity,
-            url=f"{public_url}/projects/{project.slug}/issues",
+            url=page,
         )
     return Notification(
         kind=kind,
