@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import tempfile
 import threading
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from faultbox_sdk.buffer import DiskBuffer, MemoryBuffer
@@ -248,3 +249,40 @@ def test_memory_buffer_bounds_and_keeps_order() -> None:
 def test_a_tiny_disk_buffer_never_raises(tmp_path: Path, limit: int) -> None:
     buffer = DiskBuffer(str(tmp_path), max_bytes=limit)
     assert buffer.write([_event(1)]) is False and buffer.dropped == 1
+
+
+def test_a_second_buffer_on_the_folder_leaves_live_claims_alone(tmp_path: Path) -> None:
+    first = DiskBuffer(str(tmp_path))
+    first.write([_event(1)])
+    claimed = first.claim_oldest()
+    assert claimed is not None
+    DiskBuffer(str(tmp_path))  # e.g. a re-init while the first client still sends
+    assert os.path.exists(str(claimed[0]))
+    first.remove(claimed[0])
+    assert os.listdir(tmp_path) == []
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    batches=st.lists(
+        st.lists(
+            st.fixed_dictionaries(
+                {"event_id": st.uuids().map(lambda u: u.hex), "message": st.text(max_size=50)}
+            ),
+            min_size=1,
+            max_size=5,
+        ),
+        max_size=8,
+    )
+)
+def test_the_outbox_gives_back_what_it_kept_in_order(batches: list[list[dict[str, Any]]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        buffer = DiskBuffer(folder)
+        for batch in batches:
+            assert buffer.write(batch)
+        assert buffer.count() == sum(len(b) for b in batches)
+        back = []
+        while (claimed := buffer.claim_oldest()) is not None:
+            back.append(claimed[1])
+            buffer.remove(claimed[0])
+        assert back == batches and os.listdir(folder) == []

@@ -66,6 +66,8 @@ def init(
     (Sentry envelopes, for any Sentry-compatible server).  A second call replaces the
     first client (which is flushed and closed).  More options: see :class:`Client`."""
     global _client, _hooks, _handler
+    # The previous client goes first: it may be sending from the same outbox folder.
+    close()
     client = Client(
         dsn,
         environment=environment,
@@ -76,7 +78,6 @@ def init(
         mode=mode,
         **options,
     )
-    close()
     reset_global_scope()
     _client = client
     if install_hooks:

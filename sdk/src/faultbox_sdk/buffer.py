@@ -28,6 +28,9 @@ from faultbox_sdk.frames import safe_repr
 logger = logging.getLogger("faultbox_sdk")
 
 STALE_CLAIM = 600.0
+# Claims this process holds now: never "recovered" by another buffer on the same folder
+# (a second client in the process, or a re-init while the first still sends).
+_HELD: set[str] = set()
 _SUFFIX = ".json"
 _CLAIM = ".claim-"
 
@@ -126,7 +129,7 @@ class DiskBuffer:
                 if entry.name.startswith(".tmp-"):
                     if now - entry.stat().st_mtime > 60:
                         os.unlink(entry.path)
-                elif _CLAIM in entry.name:
+                elif _CLAIM in entry.name and entry.path not in _HELD:
                     pid = int(entry.name.rsplit(_CLAIM, 1)[1])
                     if not _alive(pid) or now - entry.stat().st_mtime > STALE_CLAIM:
                         os.replace(entry.path, entry.path.rsplit(_CLAIM, 1)[0])
@@ -192,6 +195,7 @@ class DiskBuffer:
                     os.replace(entry.path, claimed)  # one process wins the rename
                 except OSError:
                     continue
+                _HELD.add(claimed)
                 try:
                     with open(claimed, "rb") as fh:
                         events = json.loads(fh.read())
@@ -199,6 +203,7 @@ class DiskBuffer:
                         raise ValueError("not a list")
                 except (OSError, ValueError):
                     logger.warning("faultbox_sdk: unreadable buffer file %s removed", entry.name)
+                    _HELD.discard(claimed)
                     _unlink(claimed)
                     continue
                 return claimed, events
@@ -206,10 +211,12 @@ class DiskBuffer:
 
     def remove(self, handle: object) -> None:
         assert isinstance(handle, str)
+        _HELD.discard(handle)
         _unlink(handle)
 
     def release(self, handle: object, remaining: list[dict[str, Any]] | None = None) -> None:
         assert isinstance(handle, str)
+        _HELD.discard(handle)
         original = handle.rsplit(_CLAIM, 1)[0]
         try:
             with self._lock:

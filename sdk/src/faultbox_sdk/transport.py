@@ -71,6 +71,7 @@ class Transport:
         self._idle = threading.Condition()
         self._busy = False  # the thread holds events that are neither queued nor buffered
         self._stopping = False
+        self._stuck = False
         self._thread: threading.Thread | None = None
         if start:
             self.start()
@@ -165,10 +166,10 @@ class Transport:
 
     def _step(self) -> None:
         wait = 1.0
-        if self.buffer.count() and not self.backing_off():
-            wait = 0.0
-        elif self.backing_off():
+        if self.backing_off():
             wait = min(1.0, max(self._not_before - self.clock(), 0.0))
+        elif self.buffer.count() and not self._stuck:
+            wait = 0.0
         taken = 0
         try:
             first = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
@@ -189,6 +190,7 @@ class Transport:
             for _ in range(taken):
                 self._queue.task_done()
             taken = 0
+            self._stuck = False
             while not self._stopping and not self.backing_off() and self._deliver_one():
                 if not self._queue.empty():
                     break  # new events first go to the outbox, in order
@@ -203,6 +205,9 @@ class Transport:
         """Send the oldest outbox batch; True when there may be more to send now."""
         claimed = self.buffer.claim_oldest()
         if claimed is None:
+            # Nothing, or only batches another process holds (or that cannot be renamed):
+            # wait for new events or a second instead of spinning.
+            self._stuck = True
             return False
         handle, events = claimed
         try:
