@@ -7,7 +7,7 @@ import os
 import random
 import tempfile
 import threading
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -79,7 +79,8 @@ def test_retry_after_wins_over_backoff_and_failures_grow_the_delay(tmp_path: Pat
 def test_retry_after_seconds_and_http_dates(seconds: int) -> None:
     assert parse_retry_after(str(seconds)) == min(seconds, MAX_RETRY_AFTER)
     now = 1_700_000_000.0
-    date = format_datetime(datetime.fromtimestamp(now + seconds, UTC), usegmt=True)
+    moment = datetime.fromtimestamp(now + seconds, timezone.utc)  # noqa: UP017 - runs on 3.9
+    date = format_datetime(moment, usegmt=True)
     assert parse_retry_after(date, now=now) == min(float(seconds), MAX_RETRY_AFTER)
 
 
