@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+import warnings
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -94,7 +95,9 @@ class Hooks:
         except RuntimeError:
             pass  # no loop running in this thread
         try:
-            policy = asyncio.get_event_loop_policy()
+            with warnings.catch_warnings():  # policies are deprecated from 3.14 on
+                warnings.simplefilter("ignore", DeprecationWarning)
+                policy = asyncio.get_event_loop_policy()
             original = policy.new_event_loop
 
             def new_event_loop() -> asyncio.AbstractEventLoop:
