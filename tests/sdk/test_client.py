@@ -150,3 +150,16 @@ def test_excepthook_reports_then_calls_the_previous_hook(tmp_path: Path) -> None
         assert sys.excepthook is not old and called == ["previous"]
     finally:
         sys.excepthook = old
+
+
+def test_the_same_exception_is_reported_once(tmp_path: Path) -> None:
+    rec = Recorder()
+    c = client(tmp_path, rec)
+    try:
+        raise KeyError("k")
+    except KeyError as exc:
+        first = c.capture_exception(exc)
+        assert c.capture_exception(exc) is None  # re-raised and caught again higher up
+    assert first is not None and c.flush(5)
+    assert len(rec.native_items()) == 1
+    c.close()

@@ -40,10 +40,10 @@ def _one_issue(server: LiveServer, count: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def sdk_init(sqlite_server: LiveServer, tmp_path: Path) -> Iterator[Any]:
-    def init(**options: Any) -> None:
+def sdk_init(tmp_path: Path) -> Iterator[Any]:
+    def init(server: LiveServer, **options: Any) -> None:
         faultbox_sdk.init(
-            sqlite_server.dsn,
+            server.dsn,
             release="shop@2.0.0",
             environment="production",
             service_name="payments",
@@ -57,9 +57,9 @@ def sdk_init(sqlite_server: LiveServer, tmp_path: Path) -> Iterator[Any]:
 
 @pytest.mark.parametrize("mode", ["native", "envelope"])
 def test_capture_exception_arrives_with_frames_locals_and_context(
-    sqlite_server: LiveServer, sdk_init: Any, mode: str
+    live_server: LiveServer, sdk_init: Any, mode: str
 ) -> None:
-    sdk_init(mode=mode)
+    sdk_init(live_server, mode=mode)
     faultbox_sdk.set_user({"id": "42", "email": "ada@example.com"})
     faultbox_sdk.set_tag("region", "eu")
     faultbox_sdk.set_context("order", {"id": "o-9", "total": 30})
@@ -71,10 +71,10 @@ def test_capture_exception_arrives_with_frames_locals_and_context(
         event_id = faultbox_sdk.capture_exception()
     assert event_id and faultbox_sdk.flush(10)
 
-    issue = _one_issue(sqlite_server, 1)
+    issue = _one_issue(live_server, 1)
     assert issue["title"] == "ZeroDivisionError: division by zero"
     assert "charge" in (issue["culprit"] or "")
-    (event,) = _events(sqlite_server, issue["id"])
+    (event,) = _events(live_server, issue["id"])
     frames = event["exceptions"][-1]["frames"]
     assert [f["function"] for f in frames][-2:] == ["checkout", "charge"]
     assert frames[-1]["context_line"].strip() == "return 100 / amount"
@@ -109,11 +109,11 @@ def test_capture_exception_arrives_with_frames_locals_and_context(
 
 
 def test_the_same_bug_from_sentry_sdk_and_faultbox_sdk_is_one_issue(
-    sqlite_server: LiveServer, sdk_init: Any
+    live_server: LiveServer, sdk_init: Any
 ) -> None:
     # Envelope mode only: the native contract's text trace has paths but no module names,
     # and sentry-sdk's frames group on the module (see test_native_mode_groups_...).
-    sentry_sdk.init(dsn=sqlite_server.dsn, release="shop@2.0.0", default_integrations=False)
+    sentry_sdk.init(dsn=live_server.dsn, release="shop@2.0.0", default_integrations=False)
     try:
         try:
             checkout(0)
@@ -122,15 +122,15 @@ def test_the_same_bug_from_sentry_sdk_and_faultbox_sdk_is_one_issue(
         sentry_sdk.flush(10)
     finally:
         sentry_sdk.get_client().close(timeout=5)
-    sdk_init(mode="envelope")
+    sdk_init(live_server, mode="envelope")
     try:
         charge(0, "", "")  # another call path into the same bug
     except ZeroDivisionError:
         faultbox_sdk.capture_exception()
     assert faultbox_sdk.flush(10)
-    issue = _one_issue(sqlite_server, 2)
+    issue = _one_issue(live_server, 2)
     sources = sorted(
-        e["sdk"]["name"] if e.get("sdk") else "native" for e in _events(sqlite_server, issue["id"])
+        e["sdk"]["name"] if e.get("sdk") else "native" for e in _events(live_server, issue["id"])
     )
     assert sources == ["faultbox.python", "sentry.python"]
 
@@ -138,7 +138,7 @@ def test_the_same_bug_from_sentry_sdk_and_faultbox_sdk_is_one_issue(
 def test_native_mode_groups_the_same_bug_from_two_call_paths(
     sqlite_server: LiveServer, sdk_init: Any
 ) -> None:
-    sdk_init()
+    sdk_init(sqlite_server)
     for call in (lambda: checkout(0), lambda: charge(0, "", "")):
         try:
             call()
@@ -193,3 +193,33 @@ def test_an_uncaught_exception_kills_the_process_and_still_arrives(
     assert issue["title"] == "LookupError: the app died"
     (event,) = _events(sqlite_server, issue["id"])
     assert event["level"] == "fatal"
+
+
+@pytest.mark.parametrize("mode", ["native", "envelope"])
+def test_a_wrong_key_is_refused_once_and_not_retried(
+    sqlite_server: LiveServer, tmp_path: Path, mode: str
+) -> None:
+    server = sqlite_server
+    wrong = server.dsn.replace(server.project.public_key or "", "f" * 32)
+    client = faultbox_sdk.init(wrong, mode=mode, buffer_dir=str(tmp_path / "outbox"))
+    faultbox_sdk.capture_message("never stored", "error")
+    assert faultbox_sdk.flush(10)  # settled: refused for good, nothing left to send
+    assert client.transport.stats.refused == 1 and client.transport.stats.failures == 0
+    assert list((tmp_path / "outbox").glob("*.json")) == []
+    assert server.event_count() == 0
+
+
+def test_an_oversized_message_is_cut_to_the_contract_and_still_arrives(
+    sqlite_server: LiveServer, sdk_init: Any
+) -> None:
+    server = sqlite_server
+    sdk_init(server)
+    try:
+        raise ValueError("x" * 20_000)
+    except ValueError:
+        faultbox_sdk.capture_exception()
+    assert faultbox_sdk.flush(10)
+    issue = _one_issue(server, 1)
+    (event,) = _events(server, issue["id"])
+    assert event["exceptions"][-1]["value"].startswith("x" * 1000)
+    assert len(event["exceptions"][-1]["value"]) <= 5000
