@@ -287,3 +287,36 @@ def test_the_outbox_gives_back_what_it_kept_in_order(batches: list[list[dict[str
             back.append(claimed[1])
             buffer.remove(claimed[0])
         assert back == batches and os.listdir(folder) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_sends_its_own_events_and_not_the_parents(tmp_path: Path) -> None:
+    log = tmp_path / "posts.jsonl"
+
+    def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
+        import gzip
+
+        items = json.loads(gzip.decompress(body))["errors"]
+        with open(log, "a") as fh:
+            for item in items:
+                fh.write(json.dumps([os.getpid(), item["message"]]) + "\n")
+        return Answer(200, {}, b'{"success":true,"results":[]}')
+
+    from faultbox_sdk.client import Client
+
+    client = Client(DSN, post=post, disk_buffer=False)
+    client.capture_message("from the parent")
+    pid = os.fork()
+    if pid == 0:  # the child: a pre-fork server's worker
+        try:
+            client.capture_message("from the child")
+            os._exit(0 if client.flush(10) else 1)
+        finally:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert client.flush(10)
+    client.close()
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert sorted(message for _, message in lines) == ["from the child", "from the parent"]
+    assert {p for p, m in lines if m == "from the child"} == {pid}

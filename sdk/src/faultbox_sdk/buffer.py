@@ -43,6 +43,7 @@ class Buffer(Protocol):
     def remove(self, handle: object) -> None: ...
     def release(self, handle: object, remaining: list[dict[str, Any]] | None = None) -> None: ...
     def count(self) -> int: ...
+    def after_fork(self) -> None: ...
 
 
 class MemoryBuffer:
@@ -87,6 +88,12 @@ class MemoryBuffer:
     def count(self) -> int:
         with self._lock:
             return self._events
+
+    def after_fork(self) -> None:
+        # The parent still holds and sends these; a copy here would send them twice.
+        self._lock = threading.Lock()
+        self._batches.clear()
+        self._events = 0
 
 
 class DiskBuffer:
@@ -238,6 +245,9 @@ class DiskBuffer:
             return sum(self._events_in(e.name) for e in self._ready())
         except OSError:
             return 0
+
+    def after_fork(self) -> None:
+        self._lock = threading.Lock()  # it may have been held by the parent's thread
 
 
 def dumps(events: list[dict[str, Any]]) -> bytes:

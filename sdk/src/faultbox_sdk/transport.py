@@ -8,10 +8,12 @@ for as long as a 429's ``Retry-After`` asks.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import random
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +24,15 @@ from faultbox_sdk.http import Sender
 logger = logging.getLogger("faultbox_sdk")
 
 _WAKE = None  # a queue item that only wakes the thread (flush, close)
+
+
+def _restart_in_child(ref: weakref.ReferenceType[Transport]) -> None:
+    transport = ref()
+    if transport is not None:
+        try:
+            transport._after_fork()
+        except Exception:
+            pass  # the child must start whatever happens here
 
 
 @dataclass
@@ -73,7 +84,23 @@ class Transport:
         self._stopping = False
         self._stuck = False
         self._thread: threading.Thread | None = None
+        if hasattr(os, "register_at_fork"):
+            ref = weakref.ref(self)
+            os.register_at_fork(after_in_child=lambda: _restart_in_child(ref))
         if start:
+            self.start()
+
+    def _after_fork(self) -> None:
+        """In a forked child (pre-fork servers): the thread did not survive the fork and
+        the queue's locks may be held; start over with an empty queue (the parent still
+        sends what it had queued)."""
+        self._queue = queue.Queue(maxsize=self._queue.maxsize)
+        self.buffer.after_fork()
+        self._idle = threading.Condition()
+        self._busy = False
+        self.stats = Stats()
+        if self._thread is not None and not self._stopping:
+            self._thread = None
             self.start()
 
     # -- the application's side ------------------------------------------------------
