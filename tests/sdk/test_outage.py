@@ -64,7 +64,7 @@ def test_events_captured_while_the_server_is_down_arrive_once_after_it_returns(
         except ConnectionError:
             sent.append(faultbox_sdk.capture_exception() or "")
         slowest = max(slowest, time.perf_counter() - started)
-    assert slowest < 0.1  # the app never waits for the network
+    assert slowest < 0.5  # far under a network wait: the app never waits for it
     assert faultbox_sdk.flush(3) is False  # kept on disk, not delivered
     faultbox_sdk.close(timeout=1)  # the app stops; its outbox stays
     assert any(outbox.iterdir())
@@ -159,7 +159,7 @@ def test_a_server_that_never_answers_does_not_slow_the_app(tmp_path: Path) -> No
         hole.bind(("127.0.0.1", 0))
         hole.listen(100)  # accepts connections, never answers
         dsn = f"http://0123456789abcdef0123456789abcdef@127.0.0.1:{hole.getsockname()[1]}/1"
-        faultbox_sdk.init(dsn, buffer_dir=str(tmp_path), timeout=2, max_queue=50)
+        faultbox_sdk.init(dsn, buffer_dir=str(tmp_path), timeout=5, max_queue=50)
         durations = []
         for i in range(200):
             started = time.perf_counter()
@@ -172,4 +172,4 @@ def test_a_server_that_never_answers_does_not_slow_the_app(tmp_path: Path) -> No
         assert client is not None
         assert client.transport.stats.queued + client.transport.stats.dropped_queue_full == 200
         faultbox_sdk.close(timeout=0.3)
-    assert max(durations) < 0.1
+    assert max(durations) < 0.5  # a network wait would be the 5 s timeout
