@@ -44,18 +44,19 @@ def test_events_captured_while_the_server_is_down_arrive_once_after_it_returns(
 ) -> None:
     data, outbox, port = tmp_path / "data", tmp_path / "outbox", free_port()
     server = ServeProcess(data, port)
-    project = cli_json(data, "project", "dsn", "demo")
-    key = project["dsn"].split("//")[1].split("@")[0]
-    dsn = f"http://{key}@127.0.0.1:{port}/{project['id']}"  # the CLI knows no port
-    token = cli_json(data, "token", "create", "--email", "admin@faultbox.local")["token"]
-    sent: list[str] = []
+    try:
+        project = cli_json(data, "project", "dsn", "demo")
+        key = project["dsn"].split("//")[1].split("@")[0]
+        dsn = f"http://{key}@127.0.0.1:{port}/{project['id']}"  # the CLI knows no port
+        token = cli_json(data, "token", "create", "--email", "admin@faultbox.local")["token"]
+        sent: list[str] = []
 
-    faultbox_sdk.init(dsn, buffer_dir=str(outbox), backoff=None)
-    for i in range(5):
-        sent.append(faultbox_sdk.capture_message(f"before the outage {i}", "error") or "")
-    assert faultbox_sdk.flush(10)
-
-    assert server.stop() in GRACEFUL
+        faultbox_sdk.init(dsn, buffer_dir=str(outbox), backoff=None)
+        for i in range(5):
+            sent.append(faultbox_sdk.capture_message(f"before the outage {i}", "error") or "")
+        assert faultbox_sdk.flush(10)
+    finally:
+        assert server.stop() in GRACEFUL
     slowest = 0.0
     for i in range(20):
         started = time.perf_counter()
