@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import orjson
 
 from tests.support import LiveServer, wait_for
@@ -93,3 +94,35 @@ def test_dsn_authorization_header_works(sqlite_server: LiveServer) -> None:
         "/api/v1/errors", orjson.dumps(body), {"Authorization": f"DSN {server.dsn}"}
     )
     assert response.status_code == 200, response.text
+
+
+def test_key_in_query_string_for_beacons(sqlite_server: LiveServer) -> None:
+    """navigator.sendBeacon sends text/plain with no custom header: the key rides in the
+    URL, the answer carries CORS, and a preflight allows the native header too."""
+    server = sqlite_server
+    body = {"errorCode": "E", "errorType": "TypeError", "message": "x is undefined"}
+    key = server.project.public_key or ""
+    response = server.post(
+        f"/api/v1/errors?faultbox_key={key}", orjson.dumps(body), {"Content-Type": "text/plain"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["access-control-allow-origin"] == "*"
+    batch = server.post(f"/api/v1/errors/batch?sentry_key={key}", orjson.dumps({"errors": [body]}))
+    assert batch.json()["succeeded"] == 1, batch.text
+    wrong = server.post(f"/api/v1/errors?faultbox_key={'0' * 32}", orjson.dumps(body))
+    assert (wrong.status_code, wrong.json()) == (
+        403,
+        {"success": False, "error": "unknown public key"},
+    )
+    preflight = httpx.options(
+        server.url + "/api/v1/errors",
+        headers={
+            "Origin": "http://shop.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, x-faultbox-key",
+        },
+    )
+    assert preflight.status_code == 200
+    allowed = preflight.headers["access-control-allow-headers"]
+    assert "x-faultbox-key" in allowed and "content-type" in allowed
+    server.wait_events(2)

@@ -19,7 +19,9 @@ PROTOCOL_VERSION = 7
 _KEY = re.compile(r"[0-9a-fA-F]{32}")
 _VERSION = re.compile(r"(\d+)(?:\.\d*)?")
 _MISSING_SENTRY_AUTH = "missing authentication: send X-Sentry-Auth or ?sentry_key="
-_MISSING_NATIVE_AUTH = "missing authentication: send X-Faultbox-Key or Authorization: DSN <dsn>"
+_MISSING_NATIVE_AUTH = (
+    "missing authentication: send X-Faultbox-Key, Authorization: DSN <dsn> or ?faultbox_key="
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +125,11 @@ def auth_from_request(
     return SentryAuth(key, version, client)
 
 
-def native_key_from_request(headers: Mapping[str, str]) -> str:
-    """Public key for /api/v1/errors: X-Faultbox-Key, Authorization: DSN, or Sentry auth."""
+def native_key_from_request(
+    headers: Mapping[str, str], query: Mapping[str, str] | None = None
+) -> str:
+    """Public key for /api/v1/errors: X-Faultbox-Key, Authorization: DSN, Sentry auth, or
+    ``?faultbox_key=`` / ``?sentry_key=`` (``navigator.sendBeacon`` cannot set headers)."""
     sources: list[tuple[str, str]] = []
     native = headers.get("x-faultbox-key", "").strip()
     if native:
@@ -141,6 +146,9 @@ def native_key_from_request(headers: Mapping[str, str]) -> str:
     header = headers.get("x-sentry-auth")
     if header is not None:
         _add_key(sources, "X-Sentry-Auth", _parse_sentry_auth(header, "X-Sentry-Auth"))
+    for name in ("faultbox_key", "sentry_key"):
+        if value := (query or {}).get(name, "").strip():
+            sources.append((f"?{name}=", value))
     return _agreed_key(sources, _MISSING_NATIVE_AUTH)
 
 

@@ -2,7 +2,8 @@
 
 Answers ``{"success": true, "id": …}`` or ``{"success": false, "error": …}`` with
 a 4xx status, as the existing clients expect.  Authenticated by the project key
-(``X-Faultbox-Key: <public key>`` or ``Authorization: DSN <dsn>``).
+(``X-Faultbox-Key: <public key>``, ``Authorization: DSN <dsn>``, or ``?faultbox_key=``
+for browsers' ``sendBeacon``, which cannot set headers).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def _failure(exc: IngestError) -> IngestResponse:
 
 
 async def _read(ctx: IngestContext, request: IngestRequest) -> tuple[int, object, IngestMeta]:
-    key = ctx.project_for_key(native_key_from_request(request.headers), None)
+    key = ctx.project_for_key(native_key_from_request(request.headers, request.query_params), None)
     body = await ctx.read_body(request)
     data = decode_body(body, request.headers.get("content-encoding"), ctx.settings.max_decoded_size)
     meta = IngestMeta(

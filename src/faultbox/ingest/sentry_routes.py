@@ -31,7 +31,7 @@ PREFLIGHT_HEADERS = {
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
     "Access-Control-Allow-Headers": (
         "x-sentry-auth, x-requested-with, origin, accept, content-type, content-encoding, "
-        "authorization, sentry-trace, baggage"
+        "authorization, sentry-trace, baggage, x-faultbox-key, x-app-id"
     ),
     "Access-Control-Max-Age": "3600",
 }

@@ -291,3 +291,33 @@ def test_native_key_bad_dsn_is_401() -> None:
 def test_native_key_malformed_is_400() -> None:
     with pytest.raises(BadRequest, match="^malformed public key$"):
         native_key_from_request({"x-faultbox-key": "short"})
+
+
+@pytest.mark.parametrize(
+    ("headers", "query"),
+    [
+        ({}, {"faultbox_key": KEY}),
+        ({}, {"sentry_key": f" {KEY.upper()} "}),
+        ({"x-faultbox-key": KEY}, {"faultbox_key": KEY}),
+        ({"authorization": f"DSN {DSN}"}, {"sentry_key": KEY, "faultbox_key": KEY}),
+    ],
+)
+def test_native_key_from_query_string(headers: dict[str, str], query: dict[str, str]) -> None:
+    # navigator.sendBeacon (the browser script's transport) cannot set headers.
+    assert native_key_from_request(headers, query) == KEY
+
+
+def test_native_key_query_conflicts_are_401() -> None:
+    header_and_query = r"^conflicting keys in X-Faultbox-Key and \?faultbox_key="
+    with pytest.raises(Unauthorized, match=header_and_query):
+        native_key_from_request({"x-faultbox-key": KEY}, {"faultbox_key": OTHER})
+    two_queries = r"conflicting keys in \?faultbox_key= and \?sentry_key="
+    with pytest.raises(Unauthorized, match=two_queries):
+        native_key_from_request({}, {"faultbox_key": KEY, "sentry_key": OTHER})
+
+
+def test_native_key_query_blank_or_malformed() -> None:
+    with pytest.raises(Unauthorized, match="^missing authentication: .*faultbox_key="):
+        native_key_from_request({}, {"faultbox_key": "  ", "other": KEY})
+    with pytest.raises(BadRequest, match="^malformed public key$"):
+        native_key_from_request({}, {"faultbox_key": "short"})
