@@ -1,7 +1,9 @@
 """Native ``/api/v1/errors`` payload → :class:`faultbox.model.Event`.
 
 Ingest has already validated the camelCase fields, so this is a plain mapping onto
-the Sentry-shaped model, with the free-text ``stackTrace`` parsed into frames so
+the Sentry-shaped model.  Structured ``exception`` frames are read by the very code that
+reads a Sentry payload's frames (so an SDK's native event groups like its envelope, and
+like sentry-sdk's); without them the free-text ``stackTrace`` is parsed into frames so
 native errors group like SDK-reported ones.  Defensive about types all the same:
 the worker must never crash on a message that passed validation.
 """
@@ -18,6 +20,8 @@ from faultbox.digest.normalize import (
     MAX_TAG,
     MIN_TIMESTAMP,
     NormalizeError,
+    frame_from_dict,
+    normalize_breadcrumbs,
     normalize_level,
     parse_timestamp,
 )
@@ -49,12 +53,49 @@ def _context(value: Any, key: str) -> JSON | None:
     return {key: text} if text else None
 
 
+def _structured_value(raw: dict[str, Any]) -> ExceptionValue:
+    frames = raw.get("frames")
+    mechanism = raw.get("mechanism")
+    return ExceptionValue(
+        type=_text(raw.get("type"), 512),
+        value=_text(raw.get("value")),
+        module=_text(raw.get("module"), 512),
+        frames=tuple(frame_from_dict(f) for f in frames or () if isinstance(f, dict)),
+        mechanism=mechanism if isinstance(mechanism, dict) else None,
+    )
+
+
+def _structured(
+    raw: dict[str, Any], error_type: str | None, message: str | None
+) -> tuple[ExceptionValue, ...]:
+    """``exception`` → the chain, the root cause first; the contract's required
+    ``errorType`` and ``message`` stand in for what the exception leaves out."""
+    main = _structured_value(raw)
+    type_, module = main.type, main.module
+    if type_ is None and error_type:
+        type_ = error_type
+        if module and error_type.startswith(f"{module}."):
+            type_ = error_type[len(module) + 1 :]  # the same class, split as the SDKs do
+    main = ExceptionValue(type_, main.value or message, module, main.frames, main.mechanism)
+    causes = raw.get("chained")
+    chained = [_structured_value(c) for c in causes or () if isinstance(c, dict)]
+    return (*chained, main)
+
+
 def _exceptions(
     payload: dict[str, Any], hint: str | None, options: GroupingOptions
 ) -> tuple[str, tuple[ExceptionValue, ...]]:
     error_type = _text(payload.get("errorType"), 512)
     message = _text(payload.get("message"))
+    structured = payload.get("exception")
     stack = payload.get("stackTrace")
+    has_text = isinstance(stack, str) and bool(stack.strip())
+    if isinstance(structured, dict):
+        chain = _structured(structured, error_type, message)
+        # Frames the client captured beat any text it also sent: they carry modules,
+        # source lines and locals a printed trace lacks.
+        if any(e.frames for e in chain) or not has_text:
+            return hint or "other", chain
     if not isinstance(stack, str) or not stack.strip():
         exc = ExceptionValue(type=error_type, value=message)
         return hint or "other", (exc,) if error_type or message else ()
@@ -90,15 +131,24 @@ def native_to_event(
     source_type = _text(g("sourceType"), MAX_TAG) or ""
     frontend = source_type.startswith("frontend")
     parse_for = options if options is not None else OPTIONS[DEFAULT_VERSION]
-    platform, exceptions = _exceptions(payload, "javascript" if frontend else None, parse_for)
+    hint = _text(g("platform"), 64) or ("javascript" if frontend else None)
+    platform, exceptions = _exceptions(payload, hint, parse_for)
 
     timestamp = parse_timestamp(g("occurredAt"))
-    if timestamp is not None and meta.sent_at is not None:
-        timestamp += received_at - meta.sent_at
+    drift = 0.0 if meta.sent_at is None else received_at - meta.sent_at
+    if timestamp is not None:
+        timestamp += drift
     if timestamp is None or not MIN_TIMESTAMP < timestamp < received_at + MAX_FUTURE:
         timestamp = received_at
 
-    tags = {tag: text for tag, field in _TAG_FIELDS if (text := _text(g(field), MAX_TAG))}
+    sent_tags = g("tags")
+    tags = {
+        str(k)[:MAX_TAG]: v[:MAX_TAG]
+        for k, v in (sent_tags.items() if isinstance(sent_tags, dict) else ())
+        if isinstance(v, str) and k
+    }
+    # The contract's own fields win over a tag of the same name.
+    tags |= {tag: text for tag, field in _TAG_FIELDS if (text := _text(g(field), MAX_TAG))}
     headers_raw = g("requestHeaders")
     headers = {
         str(k): v if isinstance(v, str) else str(v)
@@ -142,6 +192,7 @@ def native_to_event(
         level=normalize_level(g("severity")) or Level.ERROR,
         message=_text(g("message")),
         exceptions=exceptions,
+        breadcrumbs=normalize_breadcrumbs(g("breadcrumbs"), drift),
         tags=tags,
         user={"id": user_id} if user_id else None,
         request=request or None,

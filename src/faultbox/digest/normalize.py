@@ -304,7 +304,7 @@ def _drop_none(d: JSON) -> JSON:
 _CANONICAL_LEVELS = frozenset(level.value for level in Level)
 
 
-def _breadcrumbs(raw: Any, drift: float) -> tuple[JSON, ...]:
+def normalize_breadcrumbs(raw: Any, drift: float) -> tuple[JSON, ...]:
     # The newest explain the error best.  Well-formed fields (the usual case) are
     # kept as they are: this runs for every crumb of every event.
     values = [b for b in _values(raw) if isinstance(b, dict)][-MAX_BREADCRUMBS:]
@@ -313,7 +313,8 @@ def _breadcrumbs(raw: Any, drift: float) -> tuple[JSON, ...]:
         ts = b.get("timestamp")
         ts = ts if type(ts) is float else parse_timestamp(ts)
         data, message, level = b.get("data"), b.get("message"), b.get("level")
-        if level is not None and level not in _CANONICAL_LEVELS:
+        # (type first: a list or object level is unhashable)
+        if level is not None and (type(level) is not str or level not in _CANONICAL_LEVELS):
             parsed = normalize_level(level, None)
             level = None if parsed is None else parsed.value
         if message is not None and (type(message) is not str or len(message) > MAX_MESSAGE):
@@ -400,7 +401,7 @@ def normalize_sentry(
         message_template=template,
         exceptions=exceptions,
         threads=tuple(threads),
-        breadcrumbs=_breadcrumbs(g("breadcrumbs"), drift),
+        breadcrumbs=normalize_breadcrumbs(g("breadcrumbs"), drift),
         tags=tags,
         user=_user(g("user"), meta.client_ip),
         request=_request(g("request")),

@@ -1,6 +1,7 @@
 """Validation of the native ``POST /api/v1/errors[/batch]`` payloads.
 
-The field rules are the existing CreateErrorLogDto contract, declared once in ``FIELDS``.
+The field rules are the existing CreateErrorLogDto contract, declared once in ``FIELDS``,
+plus the optional structured fields an SDK captures (``native_structured.py``).
 Hand-written checks instead of pydantic: this runs once per event on the hot path.
 """
 
@@ -11,10 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from faultbox.ingest import native_structured as structured
 from faultbox.ingest.errors import BadRequest
 
 SOURCE_TYPES = ("backend", "frontend_web", "frontend_mobile")
-ENVIRONMENTS = ("development", "staging", "production")
 SEVERITIES = ("debug", "info", "warning", "error", "critical")
 
 
@@ -95,6 +96,10 @@ def _timestamp(field: Field, value: object) -> str:
         ) from None
 
 
+def _structured(check: Callable[[str, object], object]) -> Callable[[Field, object], object]:
+    return lambda field, value: check(field.name, value)
+
+
 FIELDS: tuple[Field, ...] = (
     Field("errorCode", _non_empty_string, 100, required=True),
     Field("errorType", _string, 100, required=True),
@@ -110,7 +115,7 @@ FIELDS: tuple[Field, ...] = (
     Field("requestHeaders", _object),
     Field("requestBody", _object_or_string),
     Field("responseStatusCode", _status_code),
-    Field("environment", _choice, choices=ENVIRONMENTS),
+    Field("environment", _structured(structured.environment)),
     Field("severity", _choice, choices=SEVERITIES),
     Field("context", _object),
     Field("fingerprint", _fingerprint, 200),
@@ -118,6 +123,13 @@ FIELDS: tuple[Field, ...] = (
     Field("deviceInfo", _object),
     Field("userAgent", _string, 1000),
     Field("occurredAt", _timestamp),
+    # What an SDK captures beyond a text trace; shapes as in Sentry's event payload.
+    Field("eventId", _structured(structured.event_id)),
+    Field("release", _structured(structured.release)),
+    Field("platform", _structured(structured.platform)),
+    Field("tags", _structured(structured.tags)),
+    Field("breadcrumbs", _structured(structured.breadcrumbs)),
+    Field("exception", _structured(structured.exception)),
 )
 _APP_ID_HEADER = Field("X-App-Id header", _string, 100)
 

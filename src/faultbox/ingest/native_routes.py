@@ -45,8 +45,16 @@ async def _read(ctx: IngestContext, request: IngestRequest) -> tuple[int, object
 
 
 def _message(project_id: int, cleaned: dict[str, object], meta: IngestMeta) -> NewMessage:
+    # The client's eventId makes a resend (after a lost answer) the same event: storing
+    # is idempotent on (project, event_id), as for envelopes.
+    event_id = cleaned.get("eventId")
     return NewMessage(
-        project_id, Kind.NATIVE_ERROR, uuid.uuid4().hex, now(), orjson.dumps(cleaned), meta
+        project_id,
+        Kind.NATIVE_ERROR,
+        event_id if isinstance(event_id, str) else uuid.uuid4().hex,
+        now(),
+        orjson.dumps(cleaned),
+        meta,
     )
 
 
