@@ -22,6 +22,7 @@ from faultbox_sdk.request_context import (
     current_request,
     enter_request,
     leave_request,
+    redact,
 )
 from faultbox_sdk.scope import Scope, push_scope
 
@@ -78,6 +79,9 @@ def report(
         tags["error_code"] = problem.error_code
         tags["status_code"] = str(problem.status)
         if info is not None:
+            secrets = info.secrets()
+            if secrets:
+                event["exception"] = redact(event["exception"], secrets)
             event["request"] = info.event_request()
             tags["request_id"] = info.request_id
             if info.user and "user" not in event:

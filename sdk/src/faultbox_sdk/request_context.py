@@ -9,12 +9,14 @@ before they go into an event.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from faultbox_sdk.scrub import FILTERED, Scrubber
 
@@ -28,6 +30,7 @@ _TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f
 _TEXT_TYPES = ("json", "x-www-form-urlencoded", "text/", "xml", "graphql")
 
 _scrubber = Scrubber()
+_DENY = 1  # Scrubber.verdict's answer for a key whose value is hidden
 
 
 def sanitize_request_id(value: str | None) -> str | None:
@@ -146,6 +149,26 @@ class RequestInfo:
                 return value
         return None
 
+    def secrets(self) -> list[str]:
+        """The raw values of this request's secret headers and body fields (at least 4
+        characters): frames' local variables may hold them in shapes no key names
+        (Starlette's ``scope["headers"]`` pairs of bytes), so a report hides them wherever
+        they appear (:func:`redact`)."""
+        found = [v for k, v in self.headers if _scrubber.verdict(k) == _DENY]
+        found += [v.split(" ", 1)[1] for v in list(found) if " " in v]  # "Bearer <token>"
+        data = bytes(self.body).decode("utf-8", "replace")
+        try:
+            parsed: Any = json.loads(data) if data.lstrip()[:1] in ("{", "[") else None
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            _secret_values(parsed, found, 0)
+        elif "=" in data:
+            for name, value in parse_qsl(data, keep_blank_values=False):
+                if _scrubber.verdict(name) == _DENY:
+                    found.append(value)
+        return sorted({s for s in found if len(s) >= 4}, key=len, reverse=True)
+
     def event_request(self) -> dict[str, Any]:
         """The Sentry ``request`` interface, scrubbed."""
         base, _, query = self.url.partition("?")
@@ -160,6 +183,45 @@ class RequestInfo:
         if data is not None:
             out["data"] = data
         return out
+
+
+def _secret_values(value: Any, found: list[str], depth: int) -> None:
+    if depth > 20:
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _scrubber.verdict(key) == _DENY:
+                found.extend(_strings(item))
+            else:
+                _secret_values(item, found, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _secret_values(item, found, depth + 1)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return [str(value)]
+    if isinstance(value, (list, dict)):
+        items = value.values() if isinstance(value, dict) else value
+        return [s for item in items for s in _strings(item)]
+    return []
+
+
+def redact(value: Any, secrets: list[str], depth: int = 0) -> Any:
+    """``value`` with every occurrence of each secret replaced by ``[Filtered]``."""
+    if not secrets or depth > 40:
+        return value
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, FILTERED)
+        return value
+    if isinstance(value, dict):
+        return {k: redact(v, secrets, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v, secrets, depth + 1) for v in value]
+    return value
 
 
 _current: ContextVar[RequestInfo | None] = ContextVar("faultbox_sdk_request", default=None)

@@ -18,7 +18,7 @@ from fastapi import Request  # module level: FastAPI resolves the string annotat
 from faultbox_sdk import errors
 
 # The "unexpected" error's text is internal: it must never reach a client in production.
-SECRET = "db password=hunter2 at /srv/app/orders.py"
+SECRET = "db at 10.0.0.5:5432 refused the login (see /srv/app/orders.py)"
 
 FACTORIES: dict[str, Callable[[], Exception]] = {
     "AppError": lambda: errors.AppError("the app failed"),
@@ -148,7 +148,7 @@ def flask_app(debug: bool = False) -> Call:
         return {"ok": True}
 
     install_flask(app, debug=debug)
-    client = app.test_client()
+    client = app.test_client(use_cookies=False)  # a Cookie header goes as sent
 
     def call(method: str, path: str, headers: Headers = None, body: bytes = b"") -> Reply:
         r = client.open(path, method=method, headers=headers or {}, data=body)

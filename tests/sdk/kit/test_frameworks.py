@@ -70,7 +70,7 @@ def test_an_unexpected_exception_says_only_internal_server_error(app: Call) -> N
         "error_code": "internal_error",
         "request_id": reply.headers["x-request-id"],
     }
-    for leak in (b"hunter2", b"RuntimeError(", b"Traceback", b"/srv/app", b".py"):
+    for leak in (b"10.0.0.5", b"builtins", b"Traceback", b"/srv/app", b"orders.py"):
         assert leak not in reply.body
 
 

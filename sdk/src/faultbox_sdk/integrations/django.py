@@ -49,6 +49,10 @@ def _response(answer: Answer) -> Any:
     from django.http import HttpResponse  # type: ignore[import-untyped]
 
     response = HttpResponse(answer.body, status=answer.status)
+    if answer.event_id is not None:
+        # Reported: Django's own "Internal Server Error" log line (django.request) would
+        # otherwise become a second, exception-less event through the SDK's log handler.
+        response._has_been_logged = True
     for name, value in answer.headers:
         if name.lower() != "content-length":
             response[name] = value

@@ -59,6 +59,12 @@ class _KeptInput:
         self._info.keep_body(data)
         return data
 
+    def readinto(self, buffer: Any) -> int:  # werkzeug's LimitedStream reads this way
+        count: int = self._stream.readinto(buffer)
+        if count:
+            self._info.keep_body(bytes(memoryview(buffer)[:count]))
+        return count
+
     def readline(self, *args: Any) -> bytes:
         data: bytes = self._stream.readline(*args)
         self._info.keep_body(data)
