@@ -87,9 +87,10 @@ def retry(
 
         options: dict[str, Any] = {
             "stop": stop,
-            "wait": tenacity.wait_exponential_jitter(
-                initial=wait_initial, max=wait_max, jitter=jitter
-            ),
+            # wait_exponential + wait_random rather than wait_exponential_jitter, whose
+            # ``initial`` is deprecated from tenacity 9.2 on.
+            "wait": tenacity.wait_exponential(multiplier=wait_initial, max=wait_max)
+            + tenacity.wait_random(0, jitter),
             "retry": tenacity.retry_if_exception_type(on),
             "retry_error_callback": give_up,
         }
