@@ -49,7 +49,7 @@ def test_before_send_edits_vetoes_and_a_failing_hook_drops(tmp_path: Path) -> No
     assert c.flush(5)
     (item,) = rec.native_items()
     assert item["message"] == "kept"
-    assert item["context"]["faultbox_sdk"]["tags"] == {"edited": "yes"}
+    assert item["tags"] == {"edited": "yes"}
     c.close()
 
 
@@ -123,14 +123,14 @@ def test_uncaught_exceptions_in_threads_and_asyncio_are_reported(hooked: Recorde
     assert faultbox_sdk.flush(5)
     items = {i["errorType"]: i for i in hooked.native_items()}
     assert set(items) == {"LookupError", "OSError"}
-    assert items["LookupError"]["context"]["faultbox_sdk"]["mechanism"] == {
+    assert items["LookupError"]["exception"]["mechanism"] == {
         "type": "threading",
         "handled": False,
     }
     assert items["LookupError"]["severity"] == "critical"
     # Reported once: the default handler's log record of the same exception is not an event.
     assert len(hooked.native_items()) == 2
-    assert items["OSError"]["context"]["faultbox_sdk"]["mechanism"]["type"] == "asyncio"
+    assert items["OSError"]["exception"]["mechanism"]["type"] == "asyncio"
 
 
 def test_excepthook_reports_then_calls_the_previous_hook(tmp_path: Path) -> None:

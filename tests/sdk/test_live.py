@@ -6,14 +6,17 @@ import logging
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sentry_sdk
 
 import faultbox_sdk
+from faultbox import clock
 from tests.support import LiveServer, wait_for
 
 
@@ -80,39 +83,32 @@ def test_capture_exception_arrives_with_frames_locals_and_context(
     assert frames[-1]["context_line"].strip() == "return 100 / amount"
     assert event["user"]["id"] == "42"
     assert event["tags"]["service"] == "payments"
+    # Both wire formats carry what the SDK captured as the event's own fields.
+    assert event["event_id"] == event_id
+    assert event["release"] == "shop@2.0.0" and event["environment"] == "production"
+    assert event["tags"]["region"] == "eu"
+    assert frames[-1]["module"] == __name__ and frames[-1]["in_app"] is True
+    assert frames[-1]["vars"]["basket"] == {"sku": "A-17", "qty": 2}
+    # Scrubbed in the app, before sending (the server would scrub these too).
+    assert frames[-1]["vars"]["password"] == frames[-1]["vars"]["card_number"] == "[Filtered]"
+    assert frames[-2]["vars"] == {"amount": 0}
+    crumbs = [(b.get("category"), b.get("message")) for b in event["breadcrumbs"]]
+    assert crumbs[-2:] == [("shop", "payment provider slow"), ("ui", "opened checkout")]
+    assert event["breadcrumbs"][-1]["timestamp"] == pytest.approx(time.time(), abs=120)
     if mode == "envelope":
-        assert event["event_id"] == event_id
-        assert event["release"] == "shop@2.0.0" and event["environment"] == "production"
-        assert event["tags"]["region"] == "eu"
-        assert frames[-1]["in_app"] is True
-        assert frames[-1]["vars"]["basket"] == {"sku": "A-17", "qty": 2}
-        # Scrubbed in the app, before sending (the server would scrub these too).
-        assert frames[-1]["vars"]["password"] == "[Filtered]"
-        assert frames[-2]["vars"] == {"amount": 0}
         assert event["contexts"]["order"] == {"id": "o-9", "total": 30}
-        crumbs = [(b.get("category"), b.get("message")) for b in event["breadcrumbs"]]
-        assert crumbs[-2:] == [("shop", "payment provider slow"), ("ui", "opened checkout")]
     else:
-        # The native contract has no field for these: they travel in its `context`.
-        sent = event["extra"]["faultbox_sdk"]
-        assert sent["event_id"] == event_id and sent["release"] == "shop@2.0.0"
-        assert event["environment"] == "production"
-        assert sent["tags"]["region"] == "eu" and sent["contexts"]["order"]["id"] == "o-9"
-        last = sent["frames"][-1]
-        assert last["function"] == "charge" and last["in_app"] is True
-        assert last["vars"]["basket"] == {"sku": "A-17", "qty": 2}
-        assert last["vars"]["password"] == last["vars"]["card_number"] == "[Filtered]"
-        assert [b.get("message") for b in sent["breadcrumbs"]][-2:] == [
-            "payment provider slow",
-            "opened checkout",
-        ]
+        # The native contract has no field for contexts: they travel in its `context`.
+        assert event["extra"]["faultbox_sdk"]["contexts"]["order"] == {"id": "o-9", "total": 30}
+        assert "frames" not in event["extra"]["faultbox_sdk"]
 
 
+@pytest.mark.parametrize("mode", ["native", "envelope"])
 def test_the_same_bug_from_sentry_sdk_and_faultbox_sdk_is_one_issue(
-    live_server: LiveServer, sdk_init: Any
+    live_server: LiveServer, sdk_init: Any, mode: str
 ) -> None:
-    # Envelope mode only: the native contract's text trace has paths but no module names,
-    # and sentry-sdk's frames group on the module (see test_native_mode_groups_...).
+    # Both wire formats carry structured frames (module, function, source line), which
+    # is what sentry-sdk's frames group on.
     sentry_sdk.init(dsn=live_server.dsn, release="shop@2.0.0", default_integrations=False)
     try:
         try:
@@ -122,17 +118,56 @@ def test_the_same_bug_from_sentry_sdk_and_faultbox_sdk_is_one_issue(
         sentry_sdk.flush(10)
     finally:
         sentry_sdk.get_client().close(timeout=5)
-    sdk_init(live_server, mode="envelope")
+    sdk_init(live_server, mode=mode)
     try:
         charge(0, "", "")  # another call path into the same bug
     except ZeroDivisionError:
         faultbox_sdk.capture_exception()
     assert faultbox_sdk.flush(10)
     issue = _one_issue(live_server, 2)
-    sources = sorted(
-        e["sdk"]["name"] if e.get("sdk") else "native" for e in _events(live_server, issue["id"])
-    )
-    assert sources == ["faultbox.python", "sentry.python"]
+    events = _events(live_server, issue["id"])
+    sources = sorted(e["sdk"]["name"] if e.get("sdk") else e["source"] for e in events)
+    assert sources == sorted(["sentry.python", "native" if mode == "native" else "faultbox.python"])
+    assert {e["release"] for e in events} == {"shop@2.0.0"}
+    assert {e["grouping"]["hash"] for e in events} == {events[0]["grouping"]["hash"]}
+
+
+def test_native_mode_release_drives_a_regression(sqlite_server: LiveServer, tmp_path: Path) -> None:
+    server, sdk_dir = sqlite_server, str(tmp_path / "outbox")
+
+    def capture(release: str, count: int) -> None:
+        faultbox_sdk.init(server.dsn, release=release, buffer_dir=sdk_dir)
+        try:
+            checkout(0)
+        except ZeroDivisionError:
+            faultbox_sdk.capture_exception()
+        assert faultbox_sdk.flush(10)
+        faultbox_sdk.close()
+        server.wait_events(count)
+
+    clock.pin(float(int(time.time())))
+    try:
+        capture("shop@2.0.0", 1)
+        issue = _one_issue(server, 1)
+        response = httpx.patch(
+            f"{server.url}/api/v1/issues/{issue['id']}",
+            json={"status": "resolved", "resolved_in_release": "shop@2.1.0"},
+            headers={"Authorization": f"Bearer {server.token}"},
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        capture("shop@2.0.0", 2)  # a client that has not upgraded: not a regression
+        capture("shop@2.1.0", 3)  # the fixed release itself
+        assert server.api_json(f"/api/v1/issues/{issue['id']}")["status"] == "resolved"
+        clock.advance(60)
+        capture("shop@2.2.0", 4)
+        reopened = server.api_json(f"/api/v1/issues/{issue['id']}")
+        assert reopened["status"] == "detected" and reopened["is_regression"] is True
+        activity = server.api_json(f"/api/v1/issues/{issue['id']}/activity")["data"]
+        [entry] = [a for a in activity if a["kind"] == "regression"]
+        assert (entry["old"], entry["new"]) == ("shop@2.1.0", "shop@2.2.0")
+    finally:
+        clock.pin(None)
 
 
 def test_native_mode_groups_the_same_bug_from_two_call_paths(

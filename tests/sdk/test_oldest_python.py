@@ -69,7 +69,7 @@ SCRIPT = textwrap.dedent(
     assert native_path == "/api/v1/errors/batch", native_path
     item = json.loads(native)["errors"][0]
     assert item["errorType"] == "ZeroDivisionError"
-    assert item["context"]["faultbox_sdk"]["frames"][-1]["vars"] == {
+    assert item["exception"]["frames"][-1]["vars"] == {
         "amount": 0, "password": "[Filtered]"}
     assert envelope_path == "/api/1/envelope/", envelope_path
     event = json.loads(envelope.split(b"\\n")[2])

@@ -114,10 +114,7 @@ def test_server_away_keeps_events_in_the_outbox_until_it_answers(tmp_path: Path)
             return Answer(0, {}, b"")  # refused
         import gzip
 
-        seen.extend(
-            i["context"]["faultbox_sdk"]["event_id"]
-            for i in json.loads(gzip.decompress(body))["errors"]
-        )
+        seen.extend(i["eventId"] for i in json.loads(gzip.decompress(body))["errors"])
         return Answer(200, {}, b'{"success":true,"results":[]}')
 
     clock = Clock()

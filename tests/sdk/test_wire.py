@@ -13,7 +13,7 @@ from faultbox.ingest.native import validate_native_batch
 from faultbox_sdk.dsn import parse_dsn
 from faultbox_sdk.envelope import envelope_body
 from faultbox_sdk.frames import InApp, exception_values
-from faultbox_sdk.native import native_body, native_environment, stack_text
+from faultbox_sdk.native import native_body, native_environment, native_release, stack_text
 from faultbox_sdk.scope import Scope
 
 texts = st.text(max_size=300)
@@ -27,7 +27,9 @@ events = st.fixed_dictionaries(
         "message": st.text(max_size=6000),
         "environment": texts,
         "release": texts,
-        "tags": st.dictionaries(st.sampled_from(["service", "error_code", "x"]), texts),
+        "tags": st.dictionaries(
+            st.sampled_from(["service", "error_code", "x", " ", "a\nb"]), texts
+        ),
         "user": st.dictionaries(st.sampled_from(["id", "email", "username"]), texts),
         "request": st.fixed_dictionaries(
             {"url": st.text(max_size=5000), "method": st.text(max_size=30)}
@@ -59,7 +61,43 @@ def test_every_event_is_a_valid_native_item(
     assert cleaned["severity"] == {"fatal": "critical"}.get(event["level"], event["level"])
     env = native_environment(event.get("environment"))
     assert cleaned.get("environment") == env
-    assert body["errors"][0]["context"]["faultbox_sdk"]["event_id"] == event["event_id"]
+    if env is None and event.get("environment"):  # a name the server would refuse
+        assert body["errors"][0]["context"]["faultbox_sdk"]["environment"] == event["environment"]
+    assert cleaned["eventId"] == event["event_id"]
+    assert cleaned.get("release") == native_release(event.get("release"))
+    sent_tags = {k: v for k, v in event.get("tags", {}).items() if k.strip() and "\n" not in k}
+    assert cleaned.get("tags", {}) == {k: v[:200] for k, v in sent_tags.items()}
+    if exception_message is not None:
+        assert cleaned["exception"]["type"] == "ValueError"
+        assert cleaned["exception"]["frames"][-1]["function"] == "_with_exception"
+
+
+deep = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.text(max_size=20000),
+    lambda children: (
+        st.lists(children, max_size=30)
+        | st.dictionaries(st.text(max_size=5), children, max_size=30)
+    ),
+    max_leaves=3000,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    vars_=st.dictionaries(st.text(max_size=5), deep, max_size=60),
+    crumbs=st.lists(deep, max_size=120),
+)
+def test_any_locals_and_breadcrumb_data_fit_the_servers_bounds(
+    vars_: dict[str, Any], crumbs: list[Any]
+) -> None:
+    # Deeper, larger and longer than the server takes: the SDK cuts, the item stays valid.
+    event = _with_exception({"event_id": "a" * 32, "timestamp": 1.7e9, "level": "error"}, "boom")
+    event["exception"]["values"][-1]["stacktrace"]["frames"][-1]["vars"] = vars_
+    event["breadcrumbs"] = {"values": [{"message": "m", "data": {"d": c}} for c in crumbs]}
+    body = json.loads(native_body([event]))
+    ((_, cleaned, error),) = validate_native_batch(body, None)
+    assert error is None, error
+    assert cleaned is not None and len(cleaned.get("breadcrumbs", [])) == min(len(crumbs), 100)
 
 
 @settings(max_examples=100, deadline=None)
