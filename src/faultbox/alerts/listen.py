@@ -5,7 +5,7 @@ job; both paths record a firing once (its dedup key)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection, Engine
 
@@ -39,10 +39,18 @@ def listen(
             if on_firing is not None:
                 on_firing(firing)
 
-    stops = [
-        hooks.on_new_issue(lambda n: run(n.project_id, "new_issue")),
-        hooks.on_regression(lambda n: run(n.project_id, "regression")),
-    ]
+    def run_batch(notices: Sequence[hooks.Notice]) -> None:
+        # Once per project and kind, however many issues the batch opened.
+        wanted = sorted(
+            {
+                (n.project_id, "new_issue" if isinstance(n, hooks.NewIssue) else "regression")
+                for n in notices
+            }
+        )
+        for project_id, kind in wanted:
+            run(project_id, kind)
+
+    stops = [hooks.on_notices(run_batch)]
 
     def unsubscribe() -> None:
         for stop in stops:

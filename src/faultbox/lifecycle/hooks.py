@@ -41,14 +41,16 @@ class Regression:
 
 Notice = NewIssue | Regression
 N = TypeVar("N", NewIssue, Regression)
+T = TypeVar("T")
 
 _new_issue: list[Callable[[NewIssue], None]] = []
 _regression: list[Callable[[Regression], None]] = []
+_batches: list[Callable[[Sequence[Notice]], None]] = []
 _collector: ContextVar[list[Notice] | None] = ContextVar("faultbox_hook_notices", default=None)
 
 
 def _subscribe(
-    callbacks: list[Callable[[N], None]], callback: Callable[[N], None]
+    callbacks: list[Callable[[T], None]], callback: Callable[[T], None]
 ) -> Callable[[], None]:
     callbacks.append(callback)
 
@@ -67,6 +69,13 @@ def on_new_issue(callback: Callable[[NewIssue], None]) -> Callable[[], None]:
 def on_regression(callback: Callable[[Regression], None]) -> Callable[[], None]:
     """Call ``callback`` once per regression; returns the unsubscriber."""
     return _subscribe(_regression, callback)
+
+
+def on_notices(callback: Callable[[Sequence[Notice]], None]) -> Callable[[], None]:
+    """Call ``callback`` once per fired batch with all its notices (a subscriber that
+    evaluates per project, not per issue, does its work once for a batch of 400 new
+    issues); returns the unsubscriber."""
+    return _subscribe(_batches, callback)
 
 
 @contextmanager
@@ -89,6 +98,12 @@ def notify(notice: Notice) -> None:
 
 
 def fire(notices: Sequence[Notice]) -> None:
+    if notices:
+        for batch_callback in list(_batches):
+            try:
+                batch_callback(notices)
+            except Exception:  # an alerting bug must not stop the digest
+                log.exception("alert hook %r failed for %d notices", batch_callback, len(notices))
     for notice in notices:
         if isinstance(notice, NewIssue):
             _call(list(_new_issue), notice)
