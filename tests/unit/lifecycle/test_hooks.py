@@ -1,6 +1,6 @@
 """The lifecycle's alert hooks: a batch subscriber hears each fired batch once, with all
-its notices; a failing subscriber
-stops neither the others nor the caller; collect() holds notices until fire()."""
+its notices; a failing subscriber stops neither the others nor the caller; collect()
+holds notices until fire()."""
 
 from __future__ import annotations
 
