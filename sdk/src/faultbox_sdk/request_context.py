@@ -10,8 +10,8 @@ before they go into an event.
 from __future__ import annotations
 
 import json
+import os
 import re
-import uuid
 from collections.abc import Iterable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
@@ -43,7 +43,7 @@ def sanitize_request_id(value: str | None) -> str | None:
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # as random as uuid4().hex, a few times cheaper
 
 
 def parse_traceparent(value: str | None) -> tuple[str, str] | None:
@@ -208,9 +208,29 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def redact(value: Any, secrets: list[str], depth: int = 0) -> Any:
-    """``value`` with every occurrence of each secret replaced by ``[Filtered]``."""
-    if not secrets or depth > 40:
+def redact(value: Any, secrets: list[str]) -> Any:
+    """``value`` (JSON-shaped) with every occurrence of each secret replaced by
+    ``[Filtered]``.  Done on its JSON text (C speed: this runs in the app's thread); the
+    walk is the fallback should the edited text not parse."""
+    if not secrets:
+        return value
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    hits = []
+    for secret in secrets:
+        encoded = json.dumps(secret, ensure_ascii=False)[1:-1]
+        if encoded in text:
+            hits.append(secret)
+            text = text.replace(encoded, FILTERED)
+    if not hits:
+        return value
+    try:
+        return json.loads(text)
+    except ValueError:
+        return _redact_walk(value, hits)
+
+
+def _redact_walk(value: Any, secrets: list[str], depth: int = 0) -> Any:
+    if depth > 40:
         return value
     if isinstance(value, str):
         for secret in secrets:
@@ -218,9 +238,9 @@ def redact(value: Any, secrets: list[str], depth: int = 0) -> Any:
                 value = value.replace(secret, FILTERED)
         return value
     if isinstance(value, dict):
-        return {k: redact(v, secrets, depth + 1) for k, v in value.items()}
+        return {k: _redact_walk(v, secrets, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact(v, secrets, depth + 1) for v in value]
+        return [_redact_walk(v, secrets, depth + 1) for v in value]
     return value
 
 
