@@ -15,10 +15,13 @@ from typing import Any
 
 from fastapi import Request  # module level: FastAPI resolves the string annotation here
 
+import faultbox_sdk
 from faultbox_sdk import errors
 
 # The "unexpected" error's text is internal: it must never reach a client in production.
 SECRET = "db at 10.0.0.5:5432 refused the login (see /srv/app/orders.py)"
+
+USER = {"id": "u-7", "email": "ada@example.com"}
 
 FACTORIES: dict[str, Callable[[], Exception]] = {
     "AppError": lambda: errors.AppError("the app failed"),
@@ -113,6 +116,7 @@ def fastapi_app(debug: bool = False) -> Call:
     @app.api_route("/raise/{name}", methods=["GET", "POST"])
     async def raise_(name: str, request: Request) -> None:
         await request.body()
+        faultbox_sdk.set_user(USER)  # on this request's scope only
         raise FACTORIES[name]()
 
     @app.get("/items/{item_id}")
@@ -141,6 +145,7 @@ def flask_app(debug: bool = False) -> Call:
     @app.route("/raise/<name>", methods=["GET", "POST"])
     def raise_(name: str) -> None:
         request.get_data()
+        faultbox_sdk.set_user(USER)
         raise FACTORIES[name]()
 
     @app.route("/ok")
@@ -162,6 +167,7 @@ def flask_app(debug: bool = False) -> Call:
 
 def _django_raise(request: Any, name: str) -> Any:
     request.body  # noqa: B018 - read it, as a view would
+    faultbox_sdk.set_user(USER)
     raise FACTORIES[name]()
 
 

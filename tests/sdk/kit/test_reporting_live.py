@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import faultbox_sdk
+from faultbox_sdk.scope import current_scope
 from tests.sdk.kit.apps import APPS, FACTORIES, FRAMEWORKS, SERVER_ERRORS
 from tests.support import LiveServer, wait_for
 
@@ -77,6 +78,9 @@ def test_only_server_errors_are_reported_with_the_scrubbed_request(
         assert data["item"] == "book"
         assert data["password"] == "[Filtered]" and data["card"] == "[Filtered]"
         assert event["exceptions"][-1]["mechanism"]["handled"] is False
+        assert event["user"]["id"] == "u-7"
+    # The user was set on each request's own scope: nothing leaked into the global one.
+    assert current_scope().user is None
     assert "hunter2" not in json.dumps(events)
     assert "very-secret-token" not in json.dumps(events)
 
