@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import orjson
 
@@ -126,3 +128,139 @@ def test_key_in_query_string_for_beacons(sqlite_server: LiveServer) -> None:
     allowed = preflight.headers["access-control-allow-headers"]
     assert "x-faultbox-key" in allowed and "content-type" in allowed
     server.wait_events(2)
+
+
+# --- the structured fields an SDK (or the browser script) captures -----------------------
+
+JS_FRAMES = [
+    {
+        "filename": "https://shop.example.com/static/app.js",
+        "function": "submit",
+        "lineno": 80,
+        "colno": 12,
+    },
+    {
+        "filename": "https://shop.example.com/static/app.js",
+        "function": "pay",
+        "lineno": 31,
+        "colno": 7,
+    },
+]
+
+
+def _batch(server: LiveServer, items: list[dict[str, object]]) -> dict[str, Any]:
+    response = server.post("/api/v1/errors/batch", orjson.dumps({"errors": items}), _key(server))
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def _js_error(**extra: object) -> dict[str, object]:
+    return {
+        "errorCode": "PAY_UI",
+        "errorType": "TypeError",
+        "message": "cart.total is undefined",
+        "sourceType": "frontend_web",
+        **extra,
+    }
+
+
+def test_structured_fields_arrive_as_the_events_own(live_server: LiveServer) -> None:
+    server = live_server
+    body = _js_error(
+        eventId="6f1c2a1e-93c5-4b8e-9d6a-0a4b1f7c2e11",
+        release="web@5.1.0",
+        environment="eu-west canary",
+        tags={"browser.name": "Firefox", "plan": "pro"},
+        breadcrumbs=[
+            {"timestamp": "2026-11-20T09:59:58Z", "category": "ui.click", "message": "button#pay"},
+            {"timestamp": 1795168799.5, "type": "http", "category": "fetch", "level": "error",
+             "data": {"url": "/api/cart", "status_code": 500}},
+        ],
+        exception={"frames": JS_FRAMES, "mechanism": {"type": "onerror", "handled": False}},
+        occurredAt="2026-11-20T10:00:00Z",
+    )  # fmt: skip
+    answer = _batch(server, [body])
+    assert answer["results"] == [
+        {"index": 0, "success": True, "id": "6f1c2a1e93c54b8e9d6a0a4b1f7c2e11"}
+    ]
+    server.wait_events(1)
+    event = server.api_json("/api/v1/events/6f1c2a1e93c54b8e9d6a0a4b1f7c2e11")
+    assert event["release"] == "web@5.1.0" and event["environment"] == "eu-west canary"
+    assert event["platform"] == "javascript"
+    assert event["tags"]["plan"] == "pro" and event["tags"]["error_code"] == "PAY_UI"
+    assert [(b["category"], b["level"]) for b in event["breadcrumbs"]] == [
+        ("ui.click", None),
+        ("fetch", "error"),
+    ]
+    assert event["breadcrumbs"][1]["data"] == {"url": "/api/cart", "status_code": 500}
+    (exc,) = event["exceptions"]
+    assert (exc["type"], exc["value"]) == ("TypeError", "cart.total is undefined")
+    assert [(f["function"], f["lineno"], f["colno"]) for f in exc["frames"]] == [
+        ("submit", 80, 12),
+        ("pay", 31, 7),
+    ]
+    assert exc["mechanism"] == {"type": "onerror", "handled": False}
+    (issue,) = server.issues()
+    assert "pay" in issue["culprit"]
+    assert server.issues(query="release:web@5.1.0") and not server.issues(query="release:web@9")
+
+
+def test_a_resent_batch_with_the_same_event_ids_is_stored_once(live_server: LiveServer) -> None:
+    server = live_server
+    first, second = "a" * 32, "b" * 32
+    items = [
+        _js_error(eventId=first, exception={"frames": JS_FRAMES}),
+        _js_error(eventId=second, errorType="RangeError", exception={"frames": JS_FRAMES[:1]}),
+    ]
+    assert [r["id"] for r in _batch(server, items)["results"]] == [first, second]
+    server.wait_events(2)
+    # The answer was lost: the client sends the same batch again, the UUID spelling too.
+    _batch(server, items)
+    again = _js_error(
+        eventId="aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa", exception={"frames": JS_FRAMES}
+    )
+    _batch(
+        server,
+        [again, _js_error(message="queued after the resends", exception={"frames": JS_FRAMES})],
+    )
+    server.wait_events(3)
+    wait_for(lambda: sum(i["count"] for i in server.issues()) == 3)
+    assert server.event_count() == 3
+    counts = sorted(i["count"] for i in server.issues())
+    assert counts == [1, 2]  # TypeError: the first event and the sentinel; RangeError: one
+
+
+def test_bad_structured_fields_cost_only_their_item(sqlite_server: LiveServer) -> None:
+    server = sqlite_server
+    bad = [
+        _js_error(eventId="not-an-id"),
+        _js_error(release="web/5"),
+        _js_error(environment="x" * 65),
+        _js_error(tags={"plan": 3}),
+        _js_error(breadcrumbs=[{"timestamp": "later"}]),
+        _js_error(exception={"frames": [{"lineno": "80"}]}),
+        _js_error(exception={"frames": [{"vars": {"a": [[[[[[[[[[1]]]]]]]]]]}}]}),
+        _js_error(exception={"frames": [{}] * 251}),
+    ]
+    answer = _batch(server, [*bad, _js_error()])
+    assert (answer["succeeded"], answer["failed"]) == (1, len(bad))
+    reasons = [r["error"] for r in answer["results"][:-1]]
+    assert reasons == [
+        "eventId must be 32 hex digits or a UUID",
+        "release must not contain a slash, a backslash, a tab or a line break",
+        "environment is longer than 64 characters",
+        "tags.plan must be a string",
+        "breadcrumbs[0].timestamp must be Unix seconds or an ISO 8601 string",
+        "exception.frames[0].lineno must be an integer between 0 and 2147483647",
+        "exception.frames[0].vars is nested deeper than 10 levels",
+        "exception.frames has 251 items, at most 250 are allowed",
+    ]
+    response = server.post("/api/v1/errors", orjson.dumps(bad[5]), _key(server))
+    assert response.status_code == 400
+    assert response.json() == {
+        "success": False,
+        "error": "exception.frames[0].lineno must be an integer between 0 and 2147483647",
+    }
+    server.wait_events(1)
+    assert server.event_count() == 1
