@@ -19,6 +19,7 @@ from faultbox.web.pages import (
     onboarding,
     overview,
     releases,
+    sdk_script,
     stream,
 )
 
@@ -39,4 +40,5 @@ PAGE_ROUTERS: list[APIRouter] = [
     deadletters.router,
     incidents.router,
     incidents.ack_router,
+    sdk_script.router,
 ]
