@@ -3,6 +3,10 @@ the request id, and nothing internal in production."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from typing import Any
+
 import pytest
 
 from faultbox_sdk import errors
@@ -149,3 +153,52 @@ def test_django_http404_and_permission_denied_are_problems_without_their_text() 
     reply = call("GET", "/denied")
     assert (reply.status, reply.json()["error_code"]) == (403, "forbidden")
     assert b"internal reason" not in reply.body
+
+
+class _Calls(list[Any]):
+    def append_args(self, *args: Any) -> None:
+        self.append(args)
+
+
+def test_a_bare_wsgi_app_gets_the_same_answers() -> None:
+    import io
+
+    from faultbox_sdk.integrations.wsgi import FaultboxWSGIMiddleware
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        environ["wsgi.input"].read()
+        raise FACTORIES[environ["PATH_INFO"].strip("/")]()
+
+    wrapped = FaultboxWSGIMiddleware(app)
+    for name, status in (("Conflict", 409), ("RuntimeError", 500)):
+        started = _Calls()
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": f"/{name}",
+            "HTTP_X_REQUEST_ID": "w-1",
+            "wsgi.input": io.BytesIO(b"x=1"),
+            "wsgi.url_scheme": "http",
+            "SERVER_NAME": "s",
+            "SERVER_PORT": "80",
+        }
+        body = json.loads(b"".join(wrapped(environ, started.append_args)))
+        status_line, headers, _exc_info = started[0]
+        assert status_line.startswith(f"{status} ")
+        assert ("Content-Type", CONTENT_TYPE) in headers and ("X-Request-ID", "w-1") in headers
+        assert body["status"] == status and body["request_id"] == "w-1"
+        assert body["instance"] == f"/{name}"
+
+
+def test_a_bare_asgi_app_gets_the_same_answers() -> None:
+    from faultbox_sdk.integrations.asgi import FaultboxASGIMiddleware
+    from tests.sdk.kit.apps import asgi_request
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise FACTORIES[scope["path"].strip("/")]()
+
+    wrapped = FaultboxASGIMiddleware(app)
+    for name, status in (("RateLimited", 429), ("RuntimeError", 500)):
+        reply = asyncio.run(asgi_request(wrapped, "GET", f"/{name}", {"X-Request-ID": "a-1"}, b""))
+        assert reply.status == status and reply.headers["content-type"] == CONTENT_TYPE
+        assert reply.headers["x-request-id"] == "a-1" and reply.json()["request_id"] == "a-1"
+    assert reply.json()["detail"] == "Internal Server Error"
