@@ -15,6 +15,20 @@ if [ ! -x .venv/bin/pytest ] || [ pyproject.toml -nt .venv/.installed-test ] \
   touch .venv/.installed-test
 fi
 source scripts/test-services.sh
+# @sentry/browser from npm (tests/browser/sentry_js, pinned by its lock) for the browser
+# script's grouping test; installed again when the lock changes.
+SENTRY_JS=tests/browser/sentry_js
+if [ ! -e "$SENTRY_JS/node_modules/.installed" ] \
+    || [ "$SENTRY_JS/package-lock.json" -nt "$SENTRY_JS/node_modules/.installed" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "== installing nodejs and npm (Debian packages) for the browser tests"
+    if [ "$(id -u)" = 0 ]; then AS_ROOT=""; else AS_ROOT="sudo -n"; fi
+    $AS_ROOT env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $AS_ROOT env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  npm ci --prefix "$SENTRY_JS" --no-audit --no-fund --loglevel=error
+  touch "$SENTRY_JS/node_modules/.installed"
+fi
 echo "== ruff" && .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy" && .venv/bin/mypy
 echo "== pytest" && .venv/bin/pytest "$@"
