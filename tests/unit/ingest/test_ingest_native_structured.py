@@ -373,3 +373,15 @@ def test_any_json_validates_or_gets_a_reason(fields: dict[str, Any]) -> None:
         return
     assert set(cleaned) <= {f.name for f in FIELDS}
     orjson.dumps(cleaned)  # what the route enqueues
+
+
+def test_the_readme_example_validates() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    section = readme[readme.index("What an SDK captures beyond a text trace") :]
+    block = section[section.index("```json") + len("```json") : section.index("```\n", 10)]
+    example = orjson.loads(block)
+    cleaned = validate_native_error(_with(**example), None)
+    assert cleaned["exception"]["frames"][0]["module"] == "shop.payments"
+    assert cleaned["exception"]["chained"][0]["type"] == "KeyError"
