@@ -22,6 +22,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, Request
 
+from faultbox.web.pages.onboarding import snippets
 from tests.browser.conftest import PageWatch, _watches
 from tests.support import LiveServer, free_port, wait_for
 
@@ -97,11 +98,15 @@ def site() -> Iterator[Site]:
 
 
 def faultbox_page(server: LiveServer) -> str:
-    options = {"dsn": server.dsn, "environment": "production", "release": "shop-web@1.4.0"}
+    """The onboarding page's snippet for the script, as a user pastes it."""
+    snippet = next(
+        s["code"]
+        for s in snippets(server.url, server.dsn, server.project.public_key or "")
+        if s["id"] == "browser-script"
+    )
     return f"""<!doctype html><html><head><title>shop</title></head><body>{BUTTONS}
-<script src="{server.url}/sdk/faultbox.js" crossorigin="anonymous"></script>
-<script>Faultbox.init({json.dumps({**options, "serviceName": "shop-web"})});
-Faultbox.setTag("plan", "pro");</script>
+{snippet}
+<script>Faultbox.setTag("plan", "pro");</script>
 <script src="/bug.js"></script></body></html>"""
 
 
@@ -121,7 +126,7 @@ def sentry_page(server: LiveServer) -> str:
             if isinstance(target, str) and target.endswith(("js", "mjs")):
                 name = package + subpath.removeprefix(".")
                 imports[name] = f"/node_modules/{package}/{target.removeprefix('./')}"
-    options = {"dsn": server.dsn, "environment": "production", "release": "shop-web@1.4.0"}
+    options = {"dsn": server.dsn, "environment": "production", "release": "web@1.0.0"}
     return f"""<!doctype html><html><head><title>shop</title>
 <script type="importmap">{json.dumps({"imports": imports})}</script></head><body>{BUTTONS}
 <script type="module">
@@ -210,11 +215,11 @@ def test_errors_rejections_and_failed_fetches_arrive(
     assert browser["viewport"] == "1280x800" and browser["language"] == "en-US"
     assert event["request"]["url"] == page_url
     assert event["environment"] == "production"
-    assert event["tags"]["service"] == "shop-web"
+    assert event["tags"]["service"] == "web"
     crumbs = breadcrumbs(event)
     assert crumbs[-1]["category"] == "ui.click"
     assert crumbs[-1]["message"] == "button#buy.btn.primary"  # an id is unique: enough
-    assert event["release"] == "shop-web@1.4.0" or event["extra"]["faultbox_js"]["release"]
+    assert (event["release"] or event["extra"]["faultbox_js"]["release"]) == "web@1.0.0"
 
     rejection = wait_for(lambda: issue_titled(server, "Error: prices"))
     event = last_event(server, rejection["id"])

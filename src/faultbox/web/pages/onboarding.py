@@ -90,10 +90,12 @@ def snippets(public_url: str, dsn: str, public_key: str) -> list[dict[str, str]]
             "title": "Browser (Faultbox script, no build step)",
             "install": "",
             "code": (
-                f'<script src="{public_url}/sdk/faultbox.js"></script>\n'
+                # crossorigin: errors passing through the script (a failed fetch it
+                # watched) are otherwise muted by the browser for another origin's script.
+                f'<script src="{public_url}/sdk/faultbox.js" crossorigin="anonymous"></script>\n'
                 "<script>\n"
                 f'  Faultbox.init({{ dsn: "{dsn}", environment: "production", '
-                'release: "web@1.0.0" });\n'
+                'release: "web@1.0.0", serviceName: "web" });\n'
                 "</script>"
             ),
         },

@@ -1,5 +1,5 @@
 /* Faultbox browser script: no build step, no dependencies, plain ES2017.
- *   <script src="https://faultbox.example.com/sdk/faultbox.js"></script>
+ *   <script src="https://faultbox.example.com/sdk/faultbox.js" crossorigin="anonymous"></script>
  *   <script>Faultbox.init({ dsn: "https://<key>@faultbox.example.com/1",
  *                           environment: "production", release: "web@1.0.0" });</script>
  * Reports uncaught errors and unhandled rejections to the native API
