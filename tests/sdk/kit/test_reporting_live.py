@@ -89,3 +89,23 @@ def _pairs(headers: Any) -> list[tuple[str, str]]:
     if isinstance(headers, dict):
         return list(headers.items())
     return [(k, v) for k, v in headers]
+
+
+def test_native_mode_carries_the_request_in_the_contracts_fields(
+    sqlite_server: LiveServer, tmp_path: Path
+) -> None:
+    faultbox_sdk.init(sqlite_server.dsn, buffer_dir=str(tmp_path / "outbox"), install_hooks=False)
+    call = APPS["flask"]()
+    call("POST", "/raise/ExternalServiceError", {**HEADERS, "X-Request-ID": "n-1"}, BODY.encode())
+    call("POST", "/raise/NotFound", HEADERS, BODY.encode())
+    assert faultbox_sdk.flush(10)
+    sqlite_server.wait_events(1)
+    (event,) = _events(sqlite_server)
+    assert event["tags"]["request_id"] == "n-1"
+    assert event["tags"]["error_code"] == "external_service_error"
+    assert event["request"]["method"] == "POST"
+    assert event["request"]["url"].endswith("/raise/ExternalServiceError")
+    headers = {k.lower(): v for k, v in _pairs(event["request"]["headers"])}
+    assert headers["authorization"] == headers["cookie"] == "[Filtered]"
+    assert event["user"]["id"] == "u-7"
+    assert "very-secret-token" not in json.dumps(event) and "hunter2" not in json.dumps(event)
