@@ -75,6 +75,7 @@ def report(
         return None
     try:
         event = client.exception_event(exc, handled=False, mechanism=mechanism)
+        event["level"] = "error"  # unhandled by the app, but the process lives on
         tags = event.setdefault("tags", {})
         tags["error_code"] = problem.error_code
         tags["status_code"] = str(problem.status)

@@ -202,3 +202,25 @@ def test_a_bare_asgi_app_gets_the_same_answers() -> None:
         assert reply.status == status and reply.headers["content-type"] == CONTENT_TYPE
         assert reply.headers["x-request-id"] == "a-1" and reply.json()["request_id"] == "a-1"
     assert reply.json()["detail"] == "Internal Server Error"
+
+
+def test_an_error_after_the_answer_started_is_reported_and_raised(tmp_path: Any) -> None:
+    """Too late for a problem answer: the middleware reports it and lets it through so
+    the server ends the stream."""
+    import faultbox_sdk
+    from faultbox_sdk.integrations.asgi import FaultboxASGIMiddleware
+    from tests.sdk.kit.apps import asgi_request
+    from tests.sdk.support import DSN, Recorder
+
+    recorder = Recorder()
+    faultbox_sdk.init(DSN, buffer_dir=str(tmp_path / "o"), post=recorder, install_hooks=False)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise RuntimeError("mid-stream")
+
+    with pytest.raises(RuntimeError, match="mid-stream"):
+        asyncio.run(asgi_request(FaultboxASGIMiddleware(app), "GET", "/s", {}, b""))
+    assert faultbox_sdk.flush(5)
+    (item,) = recorder.native_items()
+    assert item["errorType"].endswith("RuntimeError")

@@ -78,6 +78,7 @@ def test_only_server_errors_are_reported_with_the_scrubbed_request(
         assert data["item"] == "book"
         assert data["password"] == "[Filtered]" and data["card"] == "[Filtered]"
         assert event["exceptions"][-1]["mechanism"]["handled"] is False
+        assert event["level"] == "error"  # not "fatal": the process lives on
         assert event["user"]["id"] == "u-7"
     # The user was set on each request's own scope: nothing leaked into the global one.
     assert current_scope().user is None
