@@ -72,32 +72,53 @@ def test_every_event_is_a_valid_native_item(
         assert cleaned["exception"]["frames"][-1]["function"] == "_with_exception"
 
 
-deep = st.recursive(
-    st.none() | st.booleans() | st.floats() | st.text(max_size=20000),
+small_json = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.text(max_size=20),
     lambda children: (
-        st.lists(children, max_size=30)
-        | st.dictionaries(st.text(max_size=5), children, max_size=30)
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
     ),
-    max_leaves=3000,
+    max_leaves=20,
 )
 
 
-@settings(max_examples=60, deadline=None)
+def _tree(depth: int, width: int, text: str) -> Any:
+    """A container ``depth`` levels deep, ``width`` wide at each level."""
+    if depth == 0:
+        return text
+    child = _tree(depth - 1, width, text)
+    return {f"k{i}": child for i in range(width)} if depth % 2 else [child] * width
+
+
+@settings(max_examples=40, deadline=None)
 @given(
-    vars_=st.dictionaries(st.text(max_size=5), deep, max_size=60),
-    crumbs=st.lists(deep, max_size=120),
+    depth=st.integers(0, 14),
+    width=st.integers(1, 12),
+    odd=small_json,
+    crumbs=st.integers(0, 120),
 )
 def test_any_locals_and_breadcrumb_data_fit_the_servers_bounds(
-    vars_: dict[str, Any], crumbs: list[Any]
+    depth: int, width: int, odd: Any, crumbs: int
 ) -> None:
     # Deeper, larger and longer than the server takes: the SDK cuts, the item stays valid.
-    event = _with_exception({"event_id": "a" * 32, "timestamp": 1.7e9, "level": "error"}, "boom")
-    event["exception"]["values"][-1]["stacktrace"]["frames"][-1]["vars"] = vars_
-    event["breadcrumbs"] = {"values": [{"message": "m", "data": {"d": c}} for c in crumbs]}
+    event = _with_exception({"event_id": "a" * 32, "timestamp": 1.7e9, "level": "error"}, "b")
+    tree, long = _tree(depth, width, "x"), "y" * 20000
+    frame = event["exception"]["values"][-1]["stacktrace"]["frames"][-1]
+    frame["vars"] = {**{f"v{i}": tree for i in range(60)}, "odd": odd, "long": long}
+    data = {"d": _tree(depth, 2, "z"), "odd": odd}
+    event["breadcrumbs"] = {
+        "values": [{"message": "m", "data": data} for _ in range(crumbs)]
+        + [{"message": long, "data": {"long": long}}]
+    }
     body = json.loads(native_body([event]))
     ((_, cleaned, error),) = validate_native_batch(body, None)
     assert error is None, error
-    assert cleaned is not None and len(cleaned.get("breadcrumbs", [])) == min(len(crumbs), 100)
+    assert cleaned is not None and len(cleaned["breadcrumbs"]) == min(crumbs + 1, 100)
+    kept = cleaned["exception"]["frames"][-1]["vars"]
+    assert len(kept["long"]) == 16384 and len(cleaned["breadcrumbs"][-1]["message"]) == 8192
+    # Cut inside, not dropped: the first local is whole unless it alone is over a bound
+    # (the server's 10 levels, 1000 values less the 62 names).
+    values = sum(width**level for level in range(1, depth + 1))
+    assert (kept["v0"] == tree) == (depth <= 9 and values <= 1000 - 62)
 
 
 @settings(max_examples=100, deadline=None)
