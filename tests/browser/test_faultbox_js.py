@@ -284,3 +284,118 @@ def test_sentry_browser_and_faultbox_js_group_the_same_bug(
     for event in events:
         top = main_exception(event["event"])["frames"][-1]
         assert (top["function"], top["filename"]) == ("checkout", site.url + "/bug.js")
+
+
+FIREFOX_STACK = """checkout@{bug}:2:14
+onBuy@{bug}:5:3
+EventListener.handleEvent*@{bug}:14:36
+"""
+SAFARI_STACK = """checkout@{bug}:2:20
+onBuy@{bug}:5:11
+forEach@[native code]
+global code@{bug}:14:41
+"""
+
+
+def recording_page(server: LiveServer, site: Site, page: Page) -> None:
+    """The script with a beforeSend that keeps a copy of each event in the page, and
+    delivers it only while ``window.deliver`` is true."""
+    options = json.dumps({"dsn": server.dsn, "environment": "prod", "release": "web@2.0.0"})
+    site.pages["/recorded.html"] = f"""<!doctype html><html><body>{BUTTONS}
+<script src="{server.url}/sdk/faultbox.js" crossorigin="anonymous"></script>
+<script>window.seen = []; window.deliver = false;
+Faultbox.init(Object.assign({options}, {{beforeSend: (event) => {{
+  window.seen.push(JSON.parse(JSON.stringify(event)));
+  return window.deliver ? event : null;
+}}}}));</script>
+<script src="/bug.js"></script></body></html>""".encode()
+    page.goto(site.url + "/recorded.html")
+
+
+def captured(page: Page, script: str) -> list[dict[str, Any]]:
+    page.evaluate("() => { window.seen = []; }")
+    page.evaluate(script)
+    events: list[dict[str, Any]] = page.evaluate("() => window.seen")
+    return events
+
+
+def test_firefox_and_safari_stacks_group_with_chrome(
+    server: LiveServer, site: Site, page: Page, watch: PageWatch
+) -> None:
+    """The same bug as Firefox and Safari print it: their frames, and one issue with V8's."""
+    recording_page(server, site, page)
+    bug = site.url + "/bug.js"
+    page.evaluate("() => { window.deliver = true; }")
+    page.click("#buy")
+    chrome = wait_for(lambda: issue_titled(server, "TypeError: Cannot read"))
+    for stack, message in (
+        (FIREFOX_STACK, "cart.items is undefined"),
+        (SAFARI_STACK, "undefined is not an object (evaluating 'cart.items.length')"),
+    ):
+        script = f"""() => {{
+            const error = new TypeError({json.dumps(message)});
+            Object.defineProperty(error, "stack", {{ value: {json.dumps(stack.format(bug=bug))} }});
+            Faultbox.captureException(error);
+        }}"""
+        (event,) = captured(page, script)
+        frames = [
+            (f.get("function"), f.get("filename"), f["lineno"])
+            for f in event["exception"]["frames"]
+        ]
+        assert frames[-2:] == [("onBuy", bug, 5), ("checkout", bug, 2)], frames
+        assert event["stackTrace"].startswith(f"TypeError: {message}\n")
+    wait_for(lambda: server.event_count() == 3)
+    issues = server.issues()
+    assert [(i["id"], i["count"]) for i in issues] == [(chrome["id"], 3)], issues
+    assert watch.take() == ["page error: Cannot read properties of undefined (reading 'length')"]
+
+
+def test_breadcrumbs_bounds_and_options(
+    server: LiveServer, site: Site, page: Page, watch: PageWatch
+) -> None:
+    recording_page(server, site, page)
+    page.evaluate("""() => {
+        for (let i = 0; i < 50; i++) document.querySelector("main").click();
+        history.pushState({}, "", "/cart?step=2");
+        const xhr = new XMLHttpRequest();
+        xhr.open("PUT", "/api/cart/7");
+        xhr.send("card=4111111111111111");
+        return new Promise((resolve) => xhr.addEventListener("loadend", resolve));
+    }""")
+    page.evaluate("() => Faultbox.setUser({ id: 'u-42', email: 'a@example.com' })")
+    (event,) = captured(page, "() => { Faultbox.captureException(new Error('with crumbs')); }")
+    crumbs = event["breadcrumbs"]
+    assert len(crumbs) == 30  # the newest 30 of 52
+    assert crumbs[0] == {"type": "user", "category": "ui.click", "message": "main.shop",
+                         "timestamp": crumbs[0]["timestamp"]}  # fmt: skip
+    assert crumbs[-2]["category"] == "navigation"
+    assert crumbs[-2]["data"] == {"from": site.url + "/recorded.html", "to": "/cart?step=2"}
+    assert crumbs[-1]["category"] == "xhr"  # the site has no PUT: 501
+    assert crumbs[-1]["data"] == {"method": "PUT", "url": "/api/cart/7", "status_code": 501}
+    assert "4111" not in json.dumps(event)  # never bodies
+    assert event["userId"] == "u-42"
+    assert event["environment"] == "production"  # "prod" is the contract's production
+    assert event["release"] == "web@2.0.0"
+    assert event["requestUrl"] == site.url + "/cart?step=2"
+    assert event["browserInfo"]["viewport"] == "1280x800"
+
+    # Distinct errors: at most 30 a minute leave the page (what beforeSend dropped does
+    # not count); a repeat within 5 s is dropped before that.
+    page.evaluate("() => { window.deliver = true; }")
+    many = captured(
+        page,
+        "() => { for (let i = 0; i < 40; i++) Faultbox.captureException(new Error('e' + i)); }",
+    )
+    assert [e["message"] for e in many] == [f"e{i}" for i in range(30)]
+    # 30 reports exceed the 64 KB that beacons may have in flight: the rest go by fetch.
+    wait_for(lambda: server.event_count() == 30)
+    assert captured(page, "() => { Faultbox.captureMessage('over budget'); }") == []
+
+    # Nothing the script is handed throws into the page.
+    page.evaluate("""() => {
+        Faultbox.init({ dsn: "not a dsn" });
+        Faultbox.captureException(null);
+        Faultbox.setTag(undefined, { toString() { throw new Error("hostile"); } });
+        Faultbox.addBreadcrumb(undefined);
+    }""")
+    assert watch.take() == []

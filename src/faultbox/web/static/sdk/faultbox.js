@@ -162,12 +162,18 @@
       event.exception.frames = event.context.faultbox_js.frames = event.exception.frames.slice(-50);
       body = JSON.stringify(event);
     }
-    // text/plain and the key in the URL: a "simple" cross-origin request, no preflight.
+    post(body);
+  }
+
+  // text/plain and the key in the URL: a "simple" cross-origin request, no preflight.
+  // Beacons and keepalive fetches share a 64 KB in-flight quota; past it, a plain fetch.
+  function post(body) {
     if (navigator.sendBeacon && navigator.sendBeacon(endpoint, body)) return;
-    if (nativeFetch) {
-      nativeFetch.call(global, endpoint, { method: "POST", body: body, keepalive: true, credentials: "omit",
-        headers: { "Content-Type": "text/plain" } }).catch(function () {});
-    }
+    if (!nativeFetch) return;
+    var options = { method: "POST", body: body, credentials: "omit", headers: { "Content-Type": "text/plain" } };
+    nativeFetch.call(global, endpoint, Object.assign({ keepalive: true }, options)).catch(function () {
+      return nativeFetch.call(global, endpoint, options);
+    }).catch(function () {});
   }
 
   function addBreadcrumb(crumb) {
@@ -178,7 +184,8 @@
 
   function selector(el) {
     var parts = [];
-    for (var i = 0; el && el.nodeType === 1 && i < 4; i++, el = el.parentElement) {
+    var root = document.body && document.body.parentElement;
+    for (var i = 0; el && el.nodeType === 1 && el !== document.body && el !== root && i < 4; i++, el = el.parentElement) {
       var part = el.tagName.toLowerCase();
       if (el.id) part += "#" + el.id;
       var classes = typeof el.className === "string" ? el.className.trim().split(/\s+/).slice(0, 2) : [];
@@ -187,7 +194,7 @@
       parts.unshift(part);
       if (el.id) break;
     }
-    return parts.join(" > ");
+    return parts.join(" > ") || "body";
   }
 
   function onClick(e) {
