@@ -304,10 +304,11 @@ def recording_page(server: LiveServer, site: Site, page: Page) -> None:
     site.pages["/recorded.html"] = f"""<!doctype html><html><body>{BUTTONS}
 <script src="{server.url}/sdk/faultbox.js" crossorigin="anonymous"></script>
 <script>window.seen = []; window.deliver = false;
-Faultbox.init(Object.assign({options}, {{beforeSend: (event) => {{
+window.record = (event) => {{
   window.seen.push(JSON.parse(JSON.stringify(event)));
   return window.deliver ? event : null;
-}}}}));</script>
+}};
+Faultbox.init(Object.assign({options}, {{beforeSend: window.record}}));</script>
 <script src="/bug.js"></script></body></html>""".encode()
     page.goto(site.url + "/recorded.html")
 
@@ -374,19 +375,28 @@ def test_breadcrumbs_bounds_and_options(
     assert crumbs[-1]["data"] == {"method": "PUT", "url": "/api/cart/7", "status_code": 501}
     assert "4111" not in json.dumps(event)  # never bodies
     assert event["userId"] == "u-42"
-    assert event["environment"] == "production"  # "prod" is the contract's production
+    assert event["environment"] == "prod"  # any name Sentry allows
     assert event["release"] == "web@2.0.0"
     assert event["requestUrl"] == site.url + "/cart?step=2"
     assert event["browserInfo"]["viewport"] == "1280x800"
 
+    # Names the server would refuse the event for are left out, and it arrives.
+    page.evaluate("() => { window.deliver = true; }")
+    options = {"dsn": server.dsn, "release": "web/2.0", "environment": "qa/eu"}
+    page.evaluate(
+        f"() => Faultbox.init(Object.assign({json.dumps(options)}, {{beforeSend: window.record}}))"
+    )
+    (odd,) = captured(page, "() => { Faultbox.setTag('', 'x'); Faultbox.captureMessage('odd'); }")
+    assert "release" not in odd and "environment" not in odd and "" not in odd["tags"]
+    wait_for(lambda: server.event_count() == 1)
+
     # Distinct errors: at most 30 a minute leave the page (what beforeSend dropped does
     # not count); a repeat within 5 s is dropped before that.
-    page.evaluate("() => { window.deliver = true; }")
     many = captured(
         page,
         "() => { for (let i = 0; i < 40; i++) Faultbox.captureException(new Error('e' + i)); }",
     )
-    assert [e["message"] for e in many] == [f"e{i}" for i in range(30)]
+    assert [e["message"] for e in many] == [f"e{i}" for i in range(29)]
     # 30 reports exceed the 64 KB that beacons may have in flight: the rest go by fetch.
     wait_for(lambda: server.event_count() == 30)
     assert captured(page, "() => { Faultbox.captureMessage('over budget'); }") == []

@@ -12,8 +12,8 @@
   if (global.Faultbox && global.Faultbox.init) return;
   var VERSION = "1.0.0";
   var MAX_CRUMBS = 30, MAX_BODY = 60000, MAX_STACK = 20000;
-  var ENVIRONMENTS = { development: 1, staging: 1, production: 1 };
-  var ALIASES = { dev: "development", local: "development", stage: "staging", prod: "production", live: "production" };
+  // What the server (as Sentry) refuses in these names: an event carrying one is refused.
+  var BAD_ENVIRONMENT = /[\r\n\t\f\/]/, BAD_RELEASE = /[\r\n\t\f\/\\]/;
   var cfg = null, endpoint = "", crumbs = [], tags = {}, user = null, seen = {}, sent = [];
   var installed = false;
   var nativeFetch = global.fetch;
@@ -75,9 +75,9 @@
     stack.split("\n").slice(0, 100).forEach(function (line) {
       var m = V8.exec(line) || (/^\s*at /.test(line) ? null : GECKO.exec(line));
       if (!m || !m[2]) return;
-      var frame = { filename: m[2], lineno: num(m[3]), colno: num(m[4]) };
+      var frame = { filename: m[2].slice(0, 2048), lineno: num(m[3]), colno: num(m[4]) };
       var fn = (m[1] || "").replace(/^.*\*/, ""); // Firefox's "async*", "promise callback*"
-      if (fn && fn !== "<anonymous>") frame.function = fn;
+      if (fn && fn !== "<anonymous>") frame.function = fn.slice(0, 1024);
       if (frame.filename === "[native code]" || frame.filename === "<anonymous>") delete frame.filename;
       if (self && frame.filename === self) frame.in_app = false;
       frames.push(frame);
@@ -89,21 +89,21 @@
 
   function build(type, message, stack, frames, mechanism) {
     if (stack && stack.indexOf(message) === -1) stack = type + ": " + message + "\n" + stack;
-    var env = String(cfg.environment || "").toLowerCase();
-    env = ALIASES[env] || env;
-    var release = cfg.release ? String(cfg.release) : undefined;
-    var allTags = Object.assign({}, tags, cfg.environment && !ENVIRONMENTS[env] ? { environment: String(cfg.environment) } : {});
+    type = String(type || "Error").slice(0, 100);
+    var env = name(cfg.environment, 64, BAD_ENVIRONMENT);
+    var release = name(cfg.release, 200, BAD_RELEASE);
+    var allTags = Object.assign({}, tags);
     var event = {
       eventId: uuid(),
-      errorCode: (type || "Error").slice(0, 100),
-      errorType: (type || "Error").slice(0, 100),
+      errorCode: type,
+      errorType: type,
       message: message.slice(0, 5000),
       stackTrace: stack ? stack.slice(0, MAX_STACK) : undefined,
       sourceType: "frontend_web",
       serviceName: cfg.serviceName,
       userId: user && (user.id || user.email || user.username) ? String(user.id || user.email || user.username).slice(0, 200) : undefined,
       requestUrl: location.href.slice(0, 4096),
-      environment: ENVIRONMENTS[env] ? env : undefined,
+      environment: env,
       severity: "error",
       browserInfo: browserInfo(),
       userAgent: navigator.userAgent.slice(0, 1000),
@@ -119,6 +119,11 @@
     event.context = { faultbox_js: { version: VERSION, release: release, tags: allTags, user: user,
       breadcrumbs: event.breadcrumbs, frames: frames, mechanism: mechanism } };
     return event;
+  }
+
+  function name(value, max, bad) {
+    var text = value == null ? "" : String(value).trim();
+    return text && text !== "." && text !== ".." && text.length <= max && !bad.test(text) ? text : undefined;
   }
 
   function browserInfo() {
@@ -274,7 +279,10 @@
       send(event);
     }),
     setUser: safe(function (value) { user = value || null; }),
-    setTag: safe(function (key, value) { tags[String(key)] = String(value); }),
+    setTag: safe(function (key, value) {
+      key = String(key).slice(0, 200);
+      if (key.trim() && (key in tags || Object.keys(tags).length < 50)) tags[key] = String(value).slice(0, 200);
+    }),
     addBreadcrumb: safe(function (crumb) { addBreadcrumb(Object.assign({}, crumb)); }),
     VERSION: VERSION,
   };
