@@ -380,6 +380,27 @@ def test_breadcrumbs_bounds_and_options(
     assert event["requestUrl"] == site.url + "/cart?step=2"
     assert event["browserInfo"]["viewport"] == "1280x800"
 
+    # Rejections with non-Errors (one circular) and a thrown string.
+    odd = captured(
+        page,
+        """() => {
+            const loop = {}; loop.self = loop;
+            Promise.reject({ code: 7 }); Promise.reject(loop);
+            setTimeout(() => { throw "plain text"; });
+            return new Promise((resolve) => setTimeout(resolve, 100));
+        }""",
+    )
+    assert sorted((e["errorType"], e["message"]) for e in odd) == [
+        ("Error", "Uncaught plain text"),
+        ("UnhandledRejection", "Non-Error promise rejection captured with value: [object Object]"),
+        ("UnhandledRejection", 'Non-Error promise rejection captured with value: {"code":7}'),
+    ]
+    assert sorted(watch.take()) == [
+        "page error: Object",
+        "page error: Object",
+        "page error: plain text",
+    ]
+
     # Names the server would refuse the event for are left out, and it arrives.
     page.evaluate("() => { window.deliver = true; }")
     options = {"dsn": server.dsn, "release": "web/2.0", "environment": "qa/eu"}

@@ -48,15 +48,20 @@
 
   function onError(e) {
     if (e.error instanceof Error) return capture(e.error, { type: "onerror", handled: false });
-    // "Script error." from another origin's script: no Error object, only a location.
-    var frame = { filename: e.filename, lineno: e.lineno, colno: e.colno };
-    send(build("Error", String(e.message || "Script error"), "", [frame], { type: "onerror", handled: false }));
+    // A thrown non-Error has only a message and a location. "Script error." is what a
+    // script of another origin loaded without crossorigin leaves: nothing to act on.
+    if (!e.filename && /^Script error\.?$/.test(e.message)) return;
+    var frames = e.filename ? [{ filename: String(e.filename).slice(0, 2048), lineno: e.lineno, colno: e.colno }] : [];
+    send(build("Error", String(e.message || "Error"), "", frames, { type: "onerror", handled: false }));
   }
 
   function onRejection(e) {
     var reason = e.reason, mechanism = { type: "onunhandledrejection", handled: false };
     if (reason instanceof Error) return capture(reason, mechanism);
-    var text = typeof reason === "string" ? reason : JSON.stringify(reason);
+    var text = String(reason);
+    if (typeof reason !== "string") {
+      try { text = JSON.stringify(reason) || text; } catch (err) { /* circular, BigInt */ }
+    }
     send(build("UnhandledRejection", "Non-Error promise rejection captured with value: " + text, "", [], mechanism));
   }
 
