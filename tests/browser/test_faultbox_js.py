@@ -185,6 +185,9 @@ def test_script_is_served_for_other_sites(server: LiveServer) -> None:
         server.url + "/sdk/faultbox.js", headers={"If-None-Match": response.headers["etag"]}
     )
     assert (again.status_code, again.content) == (304, b"")
+    head = httpx.head(server.url + "/sdk/faultbox.js")
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-length"] == str(len(response.content))
 
 
 def test_errors_rejections_and_failed_fetches_arrive(

@@ -27,7 +27,7 @@ def _script() -> tuple[bytes, str]:
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-@router.get("/sdk/faultbox.js")
+@router.api_route("/sdk/faultbox.js", methods=["GET", "HEAD"])  # HEAD: caches and checkers
 def faultbox_js(request: Request) -> Response:
     body, etag = _script()
     headers = {
