@@ -29,8 +29,9 @@ from sqlalchemy import Connection, Engine
 from faultbox import clock
 from faultbox.alerts import incidents, outbox
 from faultbox.alerts.channels import CHANNELS
-from faultbox.alerts.channels.base import DeliveryResult, DigestItem, Notification, excerpt
+from faultbox.alerts.channels.base import DeliveryResult, Notification, excerpt
 from faultbox.alerts.secrets import UnreadableSecrets, unseal
+from faultbox.alerts.storm import storm_message
 from faultbox.config import Settings
 from faultbox.store import alert_channels, alert_deliveries, issue_tickets
 from faultbox.store.alert_channels import ChannelRow
@@ -42,7 +43,6 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 120.0  # longer than a send can take (10 s per phase, a few phases)
 BACKOFF_BASE = 10.0
 BACKOFF_MAX = 900.0
-MAX_DIGEST_ITEMS = 200  # listed in a storm message; the rest are counted
 STORM_MAX_ROWS = 20_000  # grouped into one storm message at most
 TICKET_KINDS = frozenset({"github", "gitlab", "jira"})
 _TIMELINE = {"trigger": "paged", "acknowledge": "acknowledged on", "resolve": "resolved on"}
@@ -337,52 +337,6 @@ class Dispatcher:
             )
         elif send.row.kind == "resolve" and result.reference:
             issue_tickets.set_state(conn, send.row.issue_id, send.channel.id, "closed", now)
-
-
-def storm_message(notifications: Sequence[Notification], channel: ChannelRow) -> Notification:
-    """One message standing for many: the count, the worst severity, one line each."""
-    first = notifications[0]
-    severities = sorted({n.severity for n in notifications if n.severity})
-    items = tuple(
-        DigestItem(
-            title=n.title, url=n.url, short_id=n.short_id, level=n.level, event_count=n.event_count
-        )
-        for n in notifications[:MAX_DIGEST_ITEMS]
-    )
-    more = len(notifications) - len(items)
-    digest = channel.role == "digest_email"
-    title = (
-        f"Daily digest: {len(notifications)} alerts"
-        if digest
-        else f"{len(notifications)} alerts in {first.project or 'Faultbox'} (grouped: alert storm)"
-    )
-    text = (
-        "These alerts were collected for the daily digest."
-        if digest
-        else f"More alerts than this channel's limit of {channel.storm_limit} per "
-        f"{channel.storm_window_seconds} s: they are grouped in this one message."
-    )
-    if more:
-        text += f" {more} more are not listed."
-    return replace(
-        first,
-        kind="trigger",
-        title=title,
-        text=text,
-        dedup_key=f"faultbox-storm-{channel.id}-{uuid.uuid4().hex[:12]}",
-        severity=severities[0] if severities else "",
-        short_id="",
-        level="",
-        culprit="",
-        event_count=sum(n.event_count for n in notifications),
-        first_seen="",
-        last_seen="",
-        url=first.url.rsplit("/issues/", 1)[0] if "/issues/" in first.url else first.url,
-        items=items,
-        ack_url="",
-        reference="",
-        report="",
-    )
 
 
 def send_test(
