@@ -31,4 +31,5 @@ if [ ! -e "$SENTRY_JS/node_modules/.installed" ] \
 fi
 echo "== ruff" && .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy" && .venv/bin/mypy
-echo "== pytest" && .venv/bin/pytest "$@"
+# The slowest tests are listed so a growing suite shows where its time goes.
+echo "== pytest" && .venv/bin/pytest --durations=15 "$@"
