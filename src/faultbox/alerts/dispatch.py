@@ -63,6 +63,11 @@ class _Send:
     notification: Notification
 
 
+def _as_sent(channel: ChannelRow, rows: Sequence[DeliveryRow]) -> list[_Send]:
+    """Rows that go out as they were enqueued, one message each."""
+    return [_Send(r, channel, outbox.loads(r.notification)) for r in rows]
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -119,15 +124,13 @@ class Dispatcher:
     ) -> list[_Send]:
         """Which rows go out one by one, which ride in one storm message, which wait."""
         triggers = [r for r in rows if r.kind == "trigger"]
-        others = [
-            _Send(r, channel, outbox.loads(r.notification)) for r in rows if r.kind != "trigger"
-        ]
+        others = _as_sent(channel, [r for r in rows if r.kind != "trigger"])
         if channel.kind in TICKET_KINDS:
             # One ticket per issue: a storm message would open one ticket for none.
-            return [_Send(r, channel, outbox.loads(r.notification)) for r in rows]
+            return _as_sent(channel, rows)
         if channel.role == "digest_email":
             if len(triggers) <= 1:
-                return others + [_Send(r, channel, outbox.loads(r.notification)) for r in triggers]
+                return others + _as_sent(channel, triggers)
             return others + [self._group(conn, channel, triggers, now)]
         window = float(channel.storm_window_seconds)
         recent = alert_deliveries.sent_since(conn, channel.id, now - window)
@@ -145,9 +148,9 @@ class Dispatcher:
             until = recent[0] + window
             alert_deliveries.hold(conn, [r.id for r in held], self.owner, until, now)
             alert_deliveries.postpone_triggers(conn, channel.id, now, until)
-        sends = others + [_Send(r, channel, outbox.loads(r.notification)) for r in singles]
+        sends = others + _as_sent(channel, singles)
         if len(grouped) == 1:
-            sends.append(_Send(grouped[0], channel, outbox.loads(grouped[0].notification)))
+            sends += _as_sent(channel, grouped)
         elif grouped:
             sends.append(self._group(conn, channel, grouped, now))
         return sends
