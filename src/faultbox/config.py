@@ -61,6 +61,12 @@ def _database_url(raw: str) -> str:
     return raw
 
 
+def _queue_url(raw: str) -> str:
+    if raw and not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"expected empty (embedded) or a redis:// URL, got {raw!r}")
+    return raw
+
+
 def _choice(*allowed: str) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         if raw not in allowed:
@@ -118,6 +124,25 @@ SETTINGS: tuple[Setting, ...] = (
         _choice("normal", "full"),
         "SQLite inbox fsync: 'normal' survives a process crash, 'full' also power loss.",
     ),
+    Setting(
+        "queue_url",
+        "",
+        _queue_url,
+        "Queue URL: empty means the embedded SQLite inbox; redis://… means Redis Streams.",
+    ),
+    Setting(
+        "queue_name",
+        "faultbox",
+        str,
+        "Key prefix of the Redis streams (installations sharing one Redis need their own).",
+    ),
+    Setting("queue_shards", 4, _int_range(1, 256), "Redis streams the queue is spread over."),
+    Setting(
+        "queue_claim_idle_seconds",
+        30,
+        _int_range(1, 3600),
+        "Seconds a Redis entry may stay unacknowledged before another worker claims it.",
+    ),
     Setting("digest_batch_size", 500, _int_range(1, 10_000), "Events per digest transaction."),
     Setting("digest_max_attempts", 5, _int_range(1, 100), "Failed digests before a dead letter."),
     Setting(
@@ -150,6 +175,43 @@ SETTINGS: tuple[Setting, ...] = (
         _int_range(0, 23),
         "Hour of the day (UTC) the daily digest email of P3 alerts is sent.",
     ),
+    Setting(
+        "rate_limit_per_minute",
+        0,
+        _int_range(0, 100_000_000),
+        "Events per minute a project key may send unless the key sets its own (0: no limit).",
+    ),
+    Setting(
+        "quota_per_day",
+        0,
+        _int_range(0, 2_000_000_000),
+        "Events per UTC day a project key may send unless the key sets its own (0: no limit).",
+    ),
+    Setting(
+        "retention_info_days",
+        90,
+        _int_range(1, 36500),
+        "Days debug and info events are kept unless the project sets its own.",
+    ),
+    Setting(
+        "retention_error_days",
+        365,
+        _int_range(1, 36500),
+        "Days warning, error and fatal events are kept unless the project sets its own.",
+    ),
+    Setting("log_format", "text", _choice("text", "json"), "Log lines as text or as JSON."),
+    Setting(
+        "metrics_token",
+        "",
+        str,
+        "If set, /metrics asks for 'Authorization: Bearer <token>'; empty: open.",
+    ),
+    Setting(
+        "metrics_port",
+        0,
+        _int_range(0, 65535),
+        "Port where 'faultbox worker' serves /metrics (0: none).",
+    ),
     Setting("log_level", "info", _choice("debug", "info", "warning", "error"), "Log level."),
 )
 
@@ -169,6 +231,10 @@ class Settings:
     max_event_size: int
     queue_max_depth: int
     queue_sync: str
+    queue_url: str
+    queue_name: str
+    queue_shards: int
+    queue_claim_idle_seconds: int
     digest_batch_size: int
     digest_max_attempts: int
     grouping_transition_days: int
@@ -176,6 +242,13 @@ class Settings:
     login_max_failures: int
     alert_max_attempts: int
     alert_digest_hour: int
+    rate_limit_per_minute: int
+    quota_per_day: int
+    retention_info_days: int
+    retention_error_days: int
+    log_format: str
+    metrics_token: str
+    metrics_port: int
     log_level: str
 
     @property

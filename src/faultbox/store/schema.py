@@ -53,6 +53,9 @@ users = Table(
     Column("is_superuser", Boolean, nullable=False, default=False),
     Column("is_active", Boolean, nullable=False, default=True),
     Column("created_at", Float, nullable=False),
+    # Events accepted per minute and per UTC day (NULL: the server's default; 0: no limit).
+    Column("rate_limit_per_minute", Integer, nullable=True),
+    Column("quota_per_day", Integer, nullable=True),
 )
 
 team_members = Table(
@@ -82,6 +85,11 @@ projects = Table(
     Column("secondary_grouping_version", String(16), nullable=True),
     Column("secondary_grouping_until", Float, nullable=True),
     Column("created_at", Float, nullable=False),
+    # -- protection and retention (NULL: the server's default setting)
+    Column("sample_rate", Float, nullable=True),  # share of events stored, 0..1
+    Column("spike_protection", Boolean, nullable=False, default=True),
+    Column("retention_info_days", Integer, nullable=True),  # debug/info events
+    Column("retention_error_days", Integer, nullable=True),  # warning/error/fatal events
 )
 
 project_keys = Table(
@@ -147,6 +155,8 @@ issues = Table(
     Column("prevention", Text, nullable=True),
     Column("references", Text, nullable=True),
     Column("runbook", Text, nullable=True),
+    # Set: new events are counted (times_seen, hourly) but not stored.
+    Column("discarded_at", Float, nullable=True),
     UniqueConstraint("project_id", "short_id"),
     Index(None, "project_id", "last_seen"),
     Index(None, "project_id", "first_seen"),
