@@ -53,9 +53,6 @@ users = Table(
     Column("is_superuser", Boolean, nullable=False, default=False),
     Column("is_active", Boolean, nullable=False, default=True),
     Column("created_at", Float, nullable=False),
-    # Events accepted per minute and per UTC day (NULL: the server's default; 0: no limit).
-    Column("rate_limit_per_minute", Integer, nullable=True),
-    Column("quota_per_day", Integer, nullable=True),
 )
 
 team_members = Table(
@@ -101,6 +98,9 @@ project_keys = Table(
     Column("label", String(200), nullable=False, default="Default"),
     Column("is_active", Boolean, nullable=False, default=True),
     Column("created_at", Float, nullable=False),
+    # Events accepted per minute and per UTC day (NULL: the server's default; 0: no limit).
+    Column("rate_limit_per_minute", Integer, nullable=True),
+    Column("quota_per_day", Integer, nullable=True),
 )
 
 api_tokens = Table(
