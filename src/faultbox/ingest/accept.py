@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from faultbox.config import Settings
 from faultbox.ingest.errors import BadRequest, Forbidden, IngestError, PayloadTooLarge
 from faultbox.ingest.http import IngestRequest
 from faultbox.ingest.keys import KeyCache
 from faultbox.ingest.outcomes import OutcomeCounter
+from faultbox.ingest.protection import Admission, Protection
 from faultbox.queue.base import NewMessage, Queue, QueueFull, QueueUnavailable
 from faultbox.store.projects import KeyInfo
 
@@ -31,6 +32,16 @@ class IngestContext:
     queue: Queue
     keys: KeyCache
     outcomes: OutcomeCounter
+    protection: Protection = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.protection = Protection(self.settings, self.keys.engine, self.outcomes)
+
+    async def admit(
+        self, key: KeyInfo, messages: list[NewMessage], category: str = "error"
+    ) -> Admission:
+        """Sampling, rate limits and spike protection (ingest/protection.py)."""
+        return await self.protection.admit(key, messages, category)
 
     async def read_body(self, request: IngestRequest) -> bytes:
         """Read the raw (still compressed) body, refusing it once it passes the bound."""

@@ -18,8 +18,10 @@ from faultbox.ingest.errors import IngestError
 from faultbox.ingest.http import IngestRequest, IngestResponse
 from faultbox.ingest.limits import decode_body, loads_json
 from faultbox.ingest.native import validate_native_batch, validate_native_error
+from faultbox.ingest.rate_limits import RateLimited
 from faultbox.ingest.sentry_routes import CORS_HEADERS
 from faultbox.queue.base import IngestMeta, Kind, NewMessage
+from faultbox.store.projects import KeyInfo
 
 
 def _json(body: object, status: int = 200, headers: dict[str, str] | None = None) -> IngestResponse:
@@ -30,10 +32,12 @@ def _failure(exc: IngestError) -> IngestResponse:
     headers = {}
     if isinstance(exc, Backpressure):
         headers["Retry-After"] = str(exc.retry_after)
+    elif isinstance(exc, RateLimited):
+        headers.update(exc.headers())
     return _json({"success": False, "error": exc.detail}, exc.status, headers)
 
 
-async def _read(ctx: IngestContext, request: IngestRequest) -> tuple[int, object, IngestMeta]:
+async def _read(ctx: IngestContext, request: IngestRequest) -> tuple[KeyInfo, object, IngestMeta]:
     key = ctx.project_for_key(native_key_from_request(request.headers, request.query_params), None)
     body = await ctx.read_body(request)
     data = decode_body(body, request.headers.get("content-encoding"), ctx.settings.max_decoded_size)
@@ -41,7 +45,7 @@ async def _read(ctx: IngestContext, request: IngestRequest) -> tuple[int, object
         client_ip=request.client_ip,
         user_agent=request.headers.get("user-agent"),
     )
-    return key.project_id, loads_json(data, "body"), meta
+    return key, loads_json(data, "body"), meta
 
 
 def _message(project_id: int, cleaned: dict[str, object], meta: IngestMeta) -> NewMessage:
@@ -61,11 +65,14 @@ def _message(project_id: int, cleaned: dict[str, object], meta: IngestMeta) -> N
 async def create_error(request: IngestRequest) -> IngestResponse:
     ctx: IngestContext = request.ctx
     try:
-        project_id, body, meta = await _read(ctx, request)
+        key, body, meta = await _read(ctx, request)
         cleaned = validate_native_error(body, request.headers.get("x-app-id"))
-        message = _message(project_id, cleaned, meta)
-        await ctx.enqueue([message])
-        ctx.outcomes.add(project_id, "error", "accepted")
+        message = _message(key.project_id, cleaned, meta)
+        admission = await ctx.admit(key, [message])
+        if admission.limited is not None:
+            raise admission.limited
+        await ctx.enqueue(admission.kept)
+        ctx.outcomes.add(key.project_id, "error", "accepted", quantity=len(admission.kept))
         return _json({"success": True, "id": message.event_id})
     except IngestError as exc:
         return _failure(exc)
@@ -74,7 +81,8 @@ async def create_error(request: IngestRequest) -> IngestResponse:
 async def create_errors_batch(request: IngestRequest) -> IngestResponse:
     ctx: IngestContext = request.ctx
     try:
-        project_id, body, meta = await _read(ctx, request)
+        key, body, meta = await _read(ctx, request)
+        project_id = key.project_id
         results = validate_native_batch(body, request.headers.get("x-app-id"))
         messages: list[NewMessage] = []
         items: list[dict[str, object]] = []
@@ -86,8 +94,12 @@ async def create_errors_batch(request: IngestRequest) -> IngestResponse:
             message = _message(project_id, cleaned, meta)
             messages.append(message)
             items.append({"index": index, "success": True, "id": message.event_id})
-        await ctx.enqueue(messages)
-        ctx.outcomes.add(project_id, "error", "accepted", quantity=len(messages))
+        # A batch is admitted whole: if its events do not all fit a limit, none is taken.
+        admission = await ctx.admit(key, messages)
+        if admission.limited is not None:
+            raise admission.limited
+        await ctx.enqueue(admission.kept)
+        ctx.outcomes.add(project_id, "error", "accepted", quantity=len(admission.kept))
         return _json(
             {
                 "success": True,

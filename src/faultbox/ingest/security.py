@@ -110,19 +110,14 @@ async def security_endpoint(request: IngestRequest) -> IngestResponse:
             client_ip=request.client_ip,
             user_agent=request.headers.get("user-agent"),
         )
-        await ctx.enqueue(
-            [
-                NewMessage(
-                    key.project_id,
-                    Kind.SENTRY_EVENT,
-                    event["event_id"],
-                    now(),
-                    orjson.dumps(event),
-                    meta,
-                )
-            ]
+        message = NewMessage(
+            key.project_id, Kind.SENTRY_EVENT, event["event_id"], now(), orjson.dumps(event), meta
         )
-        ctx.outcomes.add(key.project_id, "security", "accepted")
+        admission = await ctx.admit(key, [message], "security")
+        if admission.limited is not None:
+            raise admission.limited
+        await ctx.enqueue(admission.kept)
+        ctx.outcomes.add(key.project_id, "security", "accepted", quantity=len(admission.kept))
         return IngestResponse(200, b"", CORS_HEADERS)
     except IngestError as exc:
         return sentry_error(exc)

@@ -19,6 +19,7 @@ from faultbox.ingest.errors import BadRequest, IngestError
 from faultbox.ingest.http import IngestRequest, IngestResponse
 from faultbox.ingest.limits import decode_body, decode_store_body, loads_json_object
 from faultbox.ingest.outcomes import CATEGORY_OF_ITEM
+from faultbox.ingest.rate_limits import RateLimited
 from faultbox.ingest.sessions import clean_session, clean_sessions
 from faultbox.queue.base import IngestMeta, Kind, NewMessage
 
@@ -44,12 +45,18 @@ def sentry_error(exc: IngestError) -> IngestResponse:
         headers["Retry-After"] = str(exc.retry_after)
         # Empty categories = every category (protocol doc §9).
         headers["X-Sentry-Rate-Limits"] = f"{exc.retry_after}::organization:queue_full"
+    elif isinstance(exc, RateLimited):
+        headers.update(exc.headers())
     return IngestResponse(exc.status, orjson.dumps({"detail": exc.detail}), headers)
 
 
-def _ok(event_id: str | None) -> IngestResponse:
+def _ok(event_id: str | None, limited: RateLimited | None = None) -> IngestResponse:
     body = orjson.dumps({"id": event_id} if event_id else {})
-    return IngestResponse(200, body, CORS_HEADERS)
+    if limited is None:
+        return IngestResponse(200, body, CORS_HEADERS)
+    # Some items went through: 200, and the header tells the SDK to hold its events.
+    headers = {**CORS_HEADERS, "X-Sentry-Rate-Limits": limited.sentry_header}
+    return IngestResponse(200, body, headers)
 
 
 def _meta(request: IngestRequest, sent_at: float | None = None) -> IngestMeta:
@@ -98,10 +105,14 @@ async def store_endpoint(request: IngestRequest) -> IngestResponse:
         if payload.get("type") == "transaction":
             ctx.outcomes.add(key.project_id, "transaction", "dropped", "not_stored")
             return _ok(event_id)
-        await ctx.enqueue(
-            [NewMessage(key.project_id, Kind.SENTRY_EVENT, event_id, now(), raw, _meta(request))]
+        message = NewMessage(
+            key.project_id, Kind.SENTRY_EVENT, event_id, now(), raw, _meta(request)
         )
-        ctx.outcomes.add(key.project_id, "error", "accepted")
+        admission = await ctx.admit(key, [message])
+        if admission.limited is not None:
+            raise admission.limited
+        await ctx.enqueue(admission.kept)
+        ctx.outcomes.add(key.project_id, "error", "accepted", quantity=len(admission.kept))
         return _ok(event_id)
     except IngestError as exc:
         return sentry_error(exc)
@@ -155,10 +166,13 @@ async def _accept_envelope(
         else:
             # Accepted and dropped: transactions, sessions, attachments, logs, spans…
             ctx.outcomes.add(project_id, category, "dropped", "not_stored", _quantity(item))
-    await ctx.enqueue(messages)
-    for m in messages:
+    admission = await ctx.admit(key, messages)
+    if admission.limited is not None and not admission.kept:
+        raise admission.limited
+    await ctx.enqueue(admission.kept)
+    for m in admission.kept:
         ctx.outcomes.add(project_id, _CATEGORY_OF_KIND.get(m.kind, "feedback"), "accepted")
-    return _ok(answer_id)
+    return _ok(answer_id, admission.limited)
 
 
 _CATEGORY_OF_KIND = {

@@ -35,6 +35,11 @@ class KeyInfo:
     project_id: int
     public_key: str
     active: bool
+    # Protection (ingest/protection.py): None = the server's default, 0 = no limit.
+    rate_limit_per_minute: int | None = None
+    quota_per_day: int | None = None
+    sample_rate: float | None = None  # None = keep every event
+    spike_protection: bool = True
 
 
 def slugify(name: str) -> str:
@@ -152,13 +157,28 @@ def visible_project_ids(conn: Connection, *, user_id: int, is_superuser: bool) -
 
 def key_lookup(conn: Connection, public_key: str) -> KeyInfo | None:
     row = conn.execute(
-        select(project_keys.c.project_id, project_keys.c.is_active).where(
-            project_keys.c.public_key == public_key
+        select(
+            project_keys.c.project_id,
+            project_keys.c.is_active,
+            project_keys.c.rate_limit_per_minute,
+            project_keys.c.quota_per_day,
+            projects.c.sample_rate,
+            projects.c.spike_protection,
         )
+        .join(projects, projects.c.id == project_keys.c.project_id)
+        .where(project_keys.c.public_key == public_key)
     ).first()
     if row is None:
         return None
-    return KeyInfo(int(row.project_id), public_key, bool(row.is_active))
+    return KeyInfo(
+        int(row.project_id),
+        public_key,
+        bool(row.is_active),
+        row.rate_limit_per_minute,
+        row.quota_per_day,
+        row.sample_rate,
+        bool(row.spike_protection),
+    )
 
 
 def project_counts(conn: Connection, project_id: int) -> tuple[int, int]:
