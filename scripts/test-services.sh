@@ -1,5 +1,9 @@
-# Sourced by scripts/test.sh: make sure a PostgreSQL server is reachable and export
-# FAULTBOX_TEST_DATABASE_URL.  A test that needs it never skips: it fails.
+# Sourced by scripts/test.sh: make sure PostgreSQL and Redis servers are reachable and
+# export FAULTBOX_TEST_DATABASE_URL and FAULTBOX_TEST_REDIS_URL.  A test that needs one
+# never skips: it fails.  Private servers started here are stopped at exit.
+_cleanups=()
+_run_cleanups() { for c in "${_cleanups[@]}"; do eval "$c" >/dev/null 2>&1 || true; done; }
+trap _run_cleanups EXIT
 if [ -z "${FAULTBOX_TEST_DATABASE_URL:-}" ]; then
   # FAULTBOX_TEST_PRIVATE_PG=1 forces the private server (to test this path).
   if [ -z "${FAULTBOX_TEST_PRIVATE_PG:-}" ] && pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
@@ -18,10 +22,31 @@ if [ -z "${FAULTBOX_TEST_DATABASE_URL:-}" ]; then
     as_pg "$PGBIN/pg_ctl -D $PGDIR/data -o '-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1' -l $PGDIR/log -w start" >/dev/null
     as_pg "$PGBIN/createdb -h 127.0.0.1 -p $PGPORT -U postgres test"
     export FAULTBOX_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/test"
-    trap 'as_pg "$PGBIN/pg_ctl -D $PGDIR/data -m fast stop" >/dev/null 2>&1 || true' EXIT
+    _cleanups+=("as_pg '$PGBIN/pg_ctl -D $PGDIR/data -m fast stop'")
   fi
 fi
 echo "== PostgreSQL for storage tests: $FAULTBOX_TEST_DATABASE_URL"
+
+# Redis: the scale mode's queue (tests on PostgreSQL run with it) and the fault tests,
+# which start private redis-server instances to restart them (so the binary must exist).
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "== installing Redis (Debian package)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  # Debian's package starts a system service on 6379; it is fine to use it.
+fi
+if [ -z "${FAULTBOX_TEST_REDIS_URL:-}" ]; then
+  if [ -z "${FAULTBOX_TEST_PRIVATE_REDIS:-}" ] && redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    export FAULTBOX_TEST_REDIS_URL="redis://127.0.0.1:6379/0"
+  else
+    REDISDIR=$(mktemp -d /tmp/faultbox-redis.XXXXXX)
+    redis-server --port 56379 --bind 127.0.0.1 --dir "$REDISDIR" --save "" \
+      --appendonly no --daemonize yes --pidfile "$REDISDIR/pid" --logfile "$REDISDIR/log"
+    for _ in $(seq 50); do redis-cli -p 56379 ping >/dev/null 2>&1 && break; sleep 0.1; done
+    export FAULTBOX_TEST_REDIS_URL="redis://127.0.0.1:56379/0"
+    _cleanups+=("kill \$(cat '$REDISDIR/pid')")
+  fi
+fi
+echo "== Redis for scale-mode tests: $FAULTBOX_TEST_REDIS_URL"
 
 # Browser tests (tests/browser) drive Debian's chromium through Playwright; no browser
 # is downloaded (no `playwright install`).  FAULTBOX_CHROMIUM names another binary.

@@ -49,6 +49,27 @@ def postgres_url() -> Iterator[str]:
     admin_engine.dispose()
 
 
+def redis_test_url() -> str:
+    # scripts/test.sh exports it (finding or starting Redis); by hand, the usual local
+    # one.  Either way a test that needs Redis fails when it is not there.
+    return os.environ.get("FAULTBOX_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_queue() -> Iterator[dict[str, str]]:
+    """Settings for a Redis Streams queue of its own (a unique key prefix), emptied after."""
+    import redis
+
+    url = redis_test_url()
+    name = f"faultbox-test-{uuid.uuid4().hex[:10]}"
+    yield {"queue_url": url, "queue_name": name}
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(f"{name}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
 def _truncate(engine: Engine) -> None:
     names = ", ".join(t.name for t in metadata.sorted_tables)
     with engine.begin() as conn:
@@ -77,8 +98,15 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
-    yield from _live(tmp_path, database_url)
+def live_server(
+    tmp_path: Path, database_url: str, request: pytest.FixtureRequest
+) -> Iterator[LiveServer]:
+    """The API suite's server: SQLite + the embedded queue, and PostgreSQL + Redis Streams
+    (the scale mode)."""
+    scale: dict[str, str] = {}
+    if not database_url.startswith("sqlite"):
+        scale = request.getfixturevalue("redis_queue")
+    yield from _live(tmp_path, database_url, scale)
 
 
 @pytest.fixture
@@ -86,10 +114,18 @@ def sqlite_server(tmp_path: Path) -> Iterator[LiveServer]:
     yield from _live(tmp_path, f"sqlite:///{tmp_path / 'faultbox.sqlite3'}")
 
 
-def _live(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+def _live(
+    tmp_path: Path, database_url: str, scale: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
     port = free_port()
     settings = load_settings(
-        {"data_dir": str(tmp_path / "data"), "database_url": database_url, "port": port}, environ={}
+        {
+            "data_dir": str(tmp_path / "data"),
+            "database_url": database_url,
+            "port": port,
+            **(scale or {}),
+        },
+        environ={},
     )
     engine = open_engine(database_url)
     migrate.upgrade(engine)

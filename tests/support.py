@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import threading
@@ -143,3 +144,18 @@ def start_server(
     thread.start()
     wait_for(lambda: server.started, 10)
     return server, thread, app
+
+
+def put_sync(queue: Any, messages: list[Any]) -> None:
+    """Append from synchronous test code; a Redis queue's client for that short event
+    loop is closed with it (an unclosed one warns)."""
+
+    async def go() -> None:
+        try:
+            await queue.put_many(messages)
+        finally:
+            detach = getattr(queue, "detach_loop", None)
+            if detach is not None:
+                await detach()
+
+    asyncio.run(go())

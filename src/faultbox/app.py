@@ -39,6 +39,8 @@ from faultbox.ingest.accept import IngestContext
 from faultbox.ingest.keys import KeyCache
 from faultbox.ingest.outcomes import OutcomeCounter
 from faultbox.ingest.routes import IngestFirst
+from faultbox.observe.collectors import OutcomeCollector, QueueCollector, StoreCollector
+from faultbox.observe.exposition import build_registry, metrics_endpoint
 from faultbox.queue import open_queue
 from faultbox.runtime import freeze_startup_objects
 from faultbox.store.db import open_engine, write_transaction
@@ -70,6 +72,9 @@ def create_app(settings: Settings, *, worker: WorkerMode = "process") -> IngestF
         app.state.engine = engine
         app.state.queue = queue
         app.state.ingest = IngestContext(settings, queue, KeyCache(engine), outcomes)
+        app.state.metrics = build_registry(
+            QueueCollector(queue), StoreCollector(engine), OutcomeCollector(outcomes)
+        )
         digest: DigestWorker | WorkerProcess | None = None
         alerts: AlertRunner | None = None  # the worker process runs its own
         if worker == "thread":
@@ -95,7 +100,7 @@ def create_app(settings: Settings, *, worker: WorkerMode = "process") -> IngestF
             if alerts is not None:
                 await asyncio.to_thread(alerts.stop)
             await asyncio.to_thread(_flush_outcomes, app)
-            queue.close()
+            await queue.aclose()
             engine.dispose()
 
     app = FastAPI(
@@ -127,6 +132,8 @@ def create_app(settings: Settings, *, worker: WorkerMode = "process") -> IngestF
     mount_web(app)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/readyz", readyz, methods=["GET"], include_in_schema=False)
+    # Prometheus text format; FAULTBOX_METRICS_TOKEN guards it (observe/exposition.py).
+    app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
     return IngestFirst(app)
 
 

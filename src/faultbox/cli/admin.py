@@ -37,7 +37,7 @@ from faultbox.store.accounts import (
     user_roles,
 )
 from faultbox.store.db import read_connection, write_transaction
-from faultbox.store.deadletter import list_dead_letters
+from faultbox.store.deadletter import DeadLetter, list_dead_letters
 from faultbox.store.projects import (
     create_project,
     get_project,
@@ -319,10 +319,14 @@ def deadletter_retry(letter_id: int, as_json: bool, **overrides: Any) -> None:
     settings = settings_from(**overrides)
     engine = migrated_engine(settings)
     queue = open_queue(settings)
-    try:
-        letter = asyncio.run(retry_dead_letter(engine, queue, letter_id, now=_now()))
-    finally:
-        queue.close()
+
+    async def retry() -> DeadLetter | None:
+        try:
+            return await retry_dead_letter(engine, queue, letter_id, now=_now())
+        finally:
+            await queue.aclose()
+
+    letter = asyncio.run(retry())
     if letter is None:
         raise CommandError(f"no dead letter {letter_id}")
     emit({"requeued": letter_id}, as_json, f"dead letter {letter_id} queued again")

@@ -34,8 +34,8 @@ from faultbox.lifecycle import hooks
 from faultbox.lifecycle.after_batch import after_batch
 from faultbox.lifecycle.monitors import CheckIn, mark_overdue, record_check_in
 from faultbox.lifecycle.reopen import unignore_expired
-from faultbox.queue.base import InboxMessage, Kind
-from faultbox.queue.sqlite_inbox import SqliteInbox
+from faultbox.observe.metrics import record_dead_letters, record_digest_batch
+from faultbox.queue.base import InboxMessage, Kind, Queue, QueueUnavailable
 from faultbox.scrub_config import ScrubConfig
 from faultbox.store.batch import BatchResult, ProcessedEvent, store_batch
 from faultbox.store.db import read_connection, write_transaction
@@ -63,7 +63,7 @@ class DigestWorker:
     def __init__(
         self,
         engine: Engine,
-        queue: SqliteInbox,
+        queue: Queue,
         *,
         batch_size: int,
         max_attempts: int,
@@ -84,7 +84,7 @@ class DigestWorker:
 
     @classmethod
     def from_settings(
-        cls, engine: Engine, queue: SqliteInbox, settings: Settings, *, idle_wait: float = 0.5
+        cls, engine: Engine, queue: Queue, settings: Settings, *, idle_wait: float = 0.5
     ) -> DigestWorker:
         return cls(
             engine,
@@ -107,7 +107,7 @@ class DigestWorker:
         while self.queue.has_claimable() and time.monotonic() < deadline and self.is_alive():
             time.sleep(0.05)
         self._stop.set()
-        self.queue.wakeup.set()
+        self.queue.wake()
         if self._thread is not None:
             self._thread.join(timeout=max(1.0, deadline - time.monotonic()))
 
@@ -119,8 +119,9 @@ class DigestWorker:
             try:
                 self._sweep_if_due()
                 worked = self.run_once()
-            except OperationalError as exc:
-                log.error("digest: database unavailable, retrying: %s", exc)
+            except (OperationalError, QueueUnavailable) as exc:
+                # Back off while the database or the queue is down; nothing was acked.
+                log.error("digest: %s unavailable, retrying: %s", _which(exc), exc)
                 self._stop.wait(1.0)
                 continue
             except Exception:
@@ -128,8 +129,7 @@ class DigestWorker:
                 self._stop.wait(1.0)
                 continue
             if not worked:
-                self.queue.wakeup.wait(self.idle_wait)
-                self.queue.wakeup.clear()
+                self.queue.wait(self.idle_wait)
 
     # -- one batch -----------------------------------------------------------------
 
@@ -139,7 +139,7 @@ class DigestWorker:
             return 0
         try:
             self._digest(messages)
-        except OperationalError:
+        except (OperationalError, QueueUnavailable):
             self.queue.release([m.id for m in messages])
             raise
         except Exception:
@@ -147,7 +147,7 @@ class DigestWorker:
             for message in messages:
                 try:
                     self._digest([message])
-                except OperationalError:
+                except (OperationalError, QueueUnavailable):
                     self.queue.release([message.id])
                     raise
                 except Exception as exc:
@@ -155,6 +155,7 @@ class DigestWorker:
         return len(messages)
 
     def _digest(self, messages: list[InboxMessage]) -> None:
+        started = time.perf_counter()
         processed: list[ProcessedEvent] = []
         reports: list[UserReport] = []
         check_ins: list[tuple[InboxMessage, CheckIn]] = []
@@ -201,6 +202,14 @@ class DigestWorker:
         self.stats.duplicates += result.duplicates
         self.stats.dead_letters += len(dead)
         self.stats.last_batch_at = time.time()
+        record_digest_batch(
+            [m.received_at for m in messages],
+            committed_at=self.stats.last_batch_at,
+            seconds=time.perf_counter() - started,
+            stored=result.stored,
+            duplicates=result.duplicates,
+            dead_letters=len(dead),
+        )
         for letter in dead:
             log.warning("dead letter %s: %s", letter.event_id, letter.reason)
 
@@ -227,6 +236,7 @@ class DigestWorker:
             add_dead_letters(conn, [_dead_letter(message, reason)])
         self.queue.ack([message.id])
         self.stats.dead_letters += 1
+        record_dead_letters(1)
         log.warning(
             "dead letter %s after %d attempts: %s", message.event_id, message.attempts, reason
         )
@@ -317,6 +327,10 @@ def project_config(settings: ProjectSettings) -> ProjectConfig:
     except ValueError as exc:
         log.error("project %s: bad in-app rules, ignoring them: %s", settings.slug, exc)
     return ProjectConfig(scrub=scrub, fingerprint_rules=rules, in_app_rules=in_app)
+
+
+def _which(exc: Exception) -> str:
+    return "queue" if isinstance(exc, QueueUnavailable) else "database"
 
 
 def _new_issues(result: BatchResult) -> list[hooks.NewIssue]:

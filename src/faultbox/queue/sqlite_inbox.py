@@ -285,6 +285,14 @@ class SqliteInbox:
             self._consumer = _connect(self.path, self._sync)
         return self._consumer
 
+    def wait(self, timeout: float) -> None:
+        # An in-process worker is woken by the commit; a separate process just polls.
+        self.wakeup.wait(timeout)
+        self.wakeup.clear()
+
+    def wake(self) -> None:
+        self.wakeup.set()
+
     def depth(self) -> int:
         return self._depth
 
@@ -299,6 +307,17 @@ class SqliteInbox:
         with self._claim_lock:
             (count,) = self._consumer_conn().execute("SELECT count(*) FROM inbox").fetchone()
         return int(count)
+
+    def oldest_age_seconds(self) -> float:
+        """How long the oldest queued message has waited (0 when empty): the queue lag."""
+        with self._claim_lock:
+            (oldest,) = (
+                self._consumer_conn().execute("SELECT min(received_at) FROM inbox").fetchone()
+            )
+        return 0.0 if oldest is None else max(0.0, time.time() - float(oldest))
+
+    async def aclose(self) -> None:
+        self.close()
 
     def close(self) -> None:
         self._closed = True
