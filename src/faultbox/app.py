@@ -26,6 +26,7 @@ from faultbox.api import merge as merge_api
 from faultbox.api import monitors as monitors_api
 from faultbox.api import patterns as patterns_api
 from faultbox.api import projects as projects_api
+from faultbox.api import protection as protection_api
 from faultbox.api import releases as releases_api
 from faultbox.api import report as report_api
 from faultbox.api import settings as settings_api
@@ -127,6 +128,7 @@ def create_app(settings: Settings, *, worker: WorkerMode = "process") -> IngestF
     app.include_router(monitors_api.router)
     app.include_router(report_api.router)
     app.include_router(stats_api.router)
+    app.include_router(protection_api.router)
     app.include_router(alerts_api.router)
     app.include_router(incidents_api.router)
     mount_web(app)

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 
 from faultbox import clock
 from faultbox.api.auth import Principal, engine_of, require
+from faultbox.query.stats.outcomes import outcome_summary
 from faultbox.query.stats.series import series
 from faultbox.query.stats.summary import summary
 from faultbox.query.stats.top import top
@@ -103,3 +104,13 @@ def stats_users(
     limit: Limit = 10,
 ) -> dict[str, Any]:
     return _answer(request, principal, project, period, lambda c, p, w: users(c, p, w, limit))
+
+
+@router.get("/outcomes")
+def stats_outcomes(
+    request: Request, principal: StatsReader, project: Projects = None, period: Period = "30d"
+) -> dict[str, Any]:
+    """Events accepted, and dropped by outcome and reason (rate_limited: key_rate_limit,
+    key_quota, spike_protection; filtered: sample_rate, discarded; rejected: queue_full;
+    client_discard: what SDKs report they dropped, e.g. ratelimit_backoff)."""
+    return _answer(request, principal, project, period, outcome_summary)

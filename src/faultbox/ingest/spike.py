@@ -53,7 +53,7 @@ class SpikeGuard:
             return cached[1]
         policy = self.policy
         with read_connection(self.engine) as conn:
-            total = accepted_events(conn, project_id, hour - 1 - policy.hours, hour - 1)
+            total = accepted_events(conn, [project_id], hour - 1 - policy.hours, hour - 1)
         baseline = total / (policy.hours * 60)
         cap = max(policy.floor, math.ceil(policy.factor * baseline))
         if len(self._caps) > 10_000:  # projects come and go; keep the cache bounded

@@ -221,6 +221,8 @@ def _lifecycle_json(row: dict[str, Any]) -> dict[str, Any]:
         "resolve_in_next_release": bool(row["resolve_in_next_release"]),
         "is_regression": bool(row["is_regression"]),
         "regressed_at": iso(row["regressed_at"]),
+        # Set: new events are counted but not stored (lifecycle/discard.py).
+        "discarded_at": iso(row["discarded_at"]),
         "ignore": {
             "until": iso(row["ignore_until"]),
             "until_count": row["ignore_until_count"],

@@ -19,6 +19,7 @@ kind           meaning (field / old_value / new_value)
 ``pattern``    linked to / unlinked from a pattern (new_value / old_value: PAT-n)
 ``incident``   a page for it: old/new incident status (open, acknowledged, escalated,
                resolved); note: the incident's id and who/how (alerts/incidents.py)
+``discard``    field "events": old/new "stored" or "discarded" (lifecycle/discard.py)
 =============  ==========================================================
 """
 

@@ -3,19 +3,27 @@
 Idempotent on (project, event_id): duplicates (a replay after a crash, or an SDK
 that resent) are skipped before any counter moves, so replaying a batch changes
 nothing.  The number of statements is constant per batch, not per event.
+
+Events of a discarded issue (``issues.discarded_at``) move its counters (times seen,
+last seen, users, hourly and tag counts) but are not stored and do not reach the
+lifecycle (no regression, no alert); they are counted as outcome filtered/discarded.
+Having no row, such an event resent by its SDK is counted again.
 """
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import Connection, Float, String, and_, bindparam, case, select, update
 
 from faultbox.model import Event, Grouping
 from faultbox.store.dialect import upsert
 from faultbox.store.facets import event_facets
+from faultbox.store.outcomes import OutcomeKey, add_outcomes
 from faultbox.store.schema import (
     events,
     issue_hashes,
@@ -29,6 +37,7 @@ from faultbox.store.search_index import add_texts
 from faultbox.store.search_text import event_texts
 
 _CHUNK = 400  # stays below SQLite's bound-parameter limit
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +53,13 @@ class ProcessedEvent:
 class BatchResult:
     stored: int = 0
     duplicates: int = 0
+    discarded: int = 0  # counted on a discarded issue, not stored
     new_issue_ids: list[int] = field(default_factory=list)
     # The stored (not duplicate) events of each issue, for the lifecycle's checks.
     events_by_issue: dict[int, list[Event]] = field(default_factory=dict)
 
 
-def _chunks(items: list[str], size: int = _CHUNK) -> Iterable[list[str]]:
+def _chunks(items: list[T], size: int = _CHUNK) -> Iterable[list[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
@@ -61,6 +71,50 @@ def store_batch(conn: Connection, batch: list[ProcessedEvent]) -> BatchResult:
     if not fresh:
         return result
     issue_of_hash = _resolve_issues(conn, fresh, result)
+    discarded = _discarded(conn, set(issue_of_hash.values()))
+    kept = [p for p in fresh if _issue_of(p, issue_of_hash) not in discarded]
+    if kept:
+        _insert_events(conn, kept, issue_of_hash)
+    by_issue: dict[int, list[Event]] = defaultdict(list)
+    for p in fresh:
+        by_issue[issue_of_hash[(p.event.project_id, p.grouping.hash)]].append(p.event)
+    new_users = _record_users(conn, by_issue)
+    _update_issue_counters(conn, by_issue, new_users, fresh, issue_of_hash)
+    _upsert_hourly(conn, by_issue)
+    _upsert_tags(conn, by_issue)
+    _index_text(conn, kept, issue_of_hash, result.new_issue_ids)
+    _count_discarded(conn, [p for p in fresh if _issue_of(p, issue_of_hash) in discarded])
+    result.stored = len(kept)
+    result.discarded = len(fresh) - len(kept)
+    result.events_by_issue = {i: evs for i, evs in by_issue.items() if i not in discarded}
+    return result
+
+
+def _issue_of(p: ProcessedEvent, issue_of_hash: dict[tuple[int, str], int]) -> int:
+    return issue_of_hash[(p.event.project_id, p.grouping.hash)]
+
+
+def _discarded(conn: Connection, issue_ids: set[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in _chunks(sorted(issue_ids)):
+        rows = conn.execute(
+            select(issues.c.id).where(issues.c.id.in_(chunk), issues.c.discarded_at.is_not(None))
+        )
+        found.update(int(r.id) for r in rows)
+    return found
+
+
+def _count_discarded(conn: Connection, dropped: list[ProcessedEvent]) -> None:
+    hour = int(time.time() // 3600)  # outcomes are by the hour they happened (as at ingest)
+    counts: dict[OutcomeKey, int] = defaultdict(int)
+    for p in dropped:
+        counts[(p.event.project_id, hour, "error", "filtered", "discarded")] += 1
+    add_outcomes(conn, counts)
+
+
+def _insert_events(
+    conn: Connection, batch: list[ProcessedEvent], issue_of_hash: dict[tuple[int, str], int]
+) -> None:
     conn.execute(
         events.insert(),
         [
@@ -80,20 +134,9 @@ def store_batch(conn: Connection, batch: list[ProcessedEvent]) -> BatchResult:
                 "grouping_hash": p.grouping.hash,
                 "payload": p.payload,
             }
-            for p in fresh
+            for p in batch
         ],
     )
-    by_issue: dict[int, list[Event]] = defaultdict(list)
-    for p in fresh:
-        by_issue[issue_of_hash[(p.event.project_id, p.grouping.hash)]].append(p.event)
-    new_users = _record_users(conn, by_issue)
-    _update_issue_counters(conn, by_issue, new_users, fresh, issue_of_hash)
-    _upsert_hourly(conn, by_issue)
-    _upsert_tags(conn, by_issue)
-    _index_text(conn, fresh, issue_of_hash, result.new_issue_ids)
-    result.stored = len(fresh)
-    result.events_by_issue = dict(by_issue)
-    return result
 
 
 def _drop_duplicates(conn: Connection, batch: list[ProcessedEvent]) -> list[ProcessedEvent]:

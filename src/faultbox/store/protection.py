@@ -96,19 +96,23 @@ def set_project_protection(
     )
 
 
-def accepted_events(conn: Connection, project_id: int, first_hour: int, end_hour: int) -> int:
+def accepted_events(
+    conn: Connection, project_ids: Sequence[int], first_hour: int, end_hour: int | None = None
+) -> int:
     """Events accepted at ingest in hours ``[first_hour, end_hour)``."""
+    if not project_ids:
+        return 0
     o = outcomes.c
-    total = conn.execute(
-        select(func.coalesce(func.sum(o.quantity), 0)).where(
-            o.project_id == project_id,
-            o.outcome == "accepted",
-            o.category.in_(EVENT_CATEGORIES),
-            o.hour >= first_hour,
-            o.hour < end_hour,
-        )
-    ).scalar_one()
-    return int(total)
+    where = [
+        o.project_id.in_(project_ids),
+        o.outcome == "accepted",
+        o.category.in_(EVENT_CATEGORIES),
+        o.hour >= first_hour,
+    ]
+    if end_hour is not None:
+        where.append(o.hour < end_hour)
+    total = conn.execute(select(func.coalesce(func.sum(o.quantity), 0)).where(*where))
+    return int(total.scalar_one())
 
 
 def dropped_items(
