@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 from sqlalchemy import Engine, func, select
 
+from faultbox import clock
 from faultbox.digest import worker as worker_module
 from faultbox.digest.worker import DigestWorker
-from faultbox.queue.base import IngestMeta, Kind, NewMessage
+from faultbox.queue.base import IngestMeta, Kind, NewMessage, Queue
+from faultbox.queue.redis_streams import RedisStreams
 from faultbox.queue.sqlite_inbox import SqliteInbox
+from faultbox.store.db import is_sqlite
 from faultbox.store.schema import dead_letters, events, issues
-from tests.support import seed
+from tests.support import put_sync, seed
 
 
 def _event(n: int, *, kind: str = Kind.SENTRY_EVENT, payload: bytes | None = None) -> NewMessage:
@@ -34,16 +37,31 @@ def _event(n: int, *, kind: str = Kind.SENTRY_EVENT, payload: bytes | None = Non
 
 
 @pytest.fixture
-def setup(engine: Engine, tmp_path: Path) -> tuple[Engine, SqliteInbox, DigestWorker]:
+def setup(
+    engine: Engine, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[Engine, Queue, DigestWorker]]:
+    """SQLite with the embedded inbox; PostgreSQL with Redis Streams (the scale mode)."""
     project, _ = seed(engine, "http://127.0.0.1:8000")
     assert project.id == 1
-    inbox = SqliteInbox(tmp_path / "queue.sqlite3", max_depth=10_000)
+    inbox: Queue
+    if is_sqlite(engine):
+        inbox = SqliteInbox(tmp_path / "queue.sqlite3", max_depth=10_000)
+    else:
+        redis = request.getfixturevalue("redis_queue")
+        inbox = RedisStreams(
+            redis["queue_url"],
+            name=redis["queue_name"],
+            shards=2,
+            max_depth=10_000,
+            claim_idle_seconds=30,
+        )
     worker = DigestWorker(engine, inbox, batch_size=50, max_attempts=3)
-    return engine, inbox, worker
+    yield engine, inbox, worker
+    inbox.close()
 
 
-def _put(inbox: SqliteInbox, messages: list[NewMessage]) -> None:
-    asyncio.run(inbox.put_many(messages))
+def _put(inbox: Queue, messages: list[NewMessage]) -> None:
+    put_sync(inbox, messages)
 
 
 def _count(engine: Engine, table: object) -> int:
@@ -52,7 +70,7 @@ def _count(engine: Engine, table: object) -> int:
 
 
 def test_a_batch_groups_by_message_template(
-    setup: tuple[Engine, SqliteInbox, DigestWorker],
+    setup: tuple[Engine, Queue, DigestWorker],
 ) -> None:
     engine, inbox, worker = setup
     _put(inbox, [_event(n) for n in range(120)])
@@ -67,7 +85,7 @@ def test_a_batch_groups_by_message_template(
 
 
 def test_replaying_the_same_events_changes_nothing(
-    setup: tuple[Engine, SqliteInbox, DigestWorker],
+    setup: tuple[Engine, Queue, DigestWorker],
 ) -> None:
     engine, inbox, worker = setup
     _put(inbox, [_event(n) for n in range(10)])
@@ -81,7 +99,7 @@ def test_replaying_the_same_events_changes_nothing(
 
 
 def test_poison_messages_are_dead_lettered_with_a_reason(
-    setup: tuple[Engine, SqliteInbox, DigestWorker],
+    setup: tuple[Engine, Queue, DigestWorker],
 ) -> None:
     engine, inbox, worker = setup
     _put(
@@ -105,7 +123,7 @@ def test_poison_messages_are_dead_lettered_with_a_reason(
 
 
 def test_a_failing_step_is_retried_then_dead_lettered(
-    setup: tuple[Engine, SqliteInbox, DigestWorker], monkeypatch: pytest.MonkeyPatch
+    setup: tuple[Engine, Queue, DigestWorker], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine, inbox, worker = setup
     real = worker_module.process_event
@@ -129,7 +147,7 @@ def test_a_failing_step_is_retried_then_dead_lettered(
 
 
 def test_database_outage_releases_the_batch_without_losing_it(
-    setup: tuple[Engine, SqliteInbox, DigestWorker], monkeypatch: pytest.MonkeyPatch
+    setup: tuple[Engine, Queue, DigestWorker], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from sqlalchemy.exc import OperationalError
 
@@ -147,3 +165,21 @@ def test_database_outage_releases_the_batch_without_losing_it(
     monkeypatch.setattr(worker_module, "write_transaction", real)
     worker.run_once()
     assert _count(engine, events) == 5 and inbox.exact_depth() == 0
+
+
+def test_one_worker_of_many_sweeps_each_period(
+    setup: tuple[Engine, Queue, DigestWorker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, inbox, first = setup
+    second = DigestWorker(engine, inbox, batch_size=50, max_attempts=3)
+    swept: list[DigestWorker] = []
+    monkeypatch.setattr(DigestWorker, "sweep", lambda self: swept.append(self) or 0)
+    first._sweep_if_due()
+    second._sweep_if_due()
+    assert swept == [first]
+    # The next period: the lease has lapsed, and whichever worker comes first sweeps.
+    monkeypatch.setattr(clock, "_pinned", time.time() + 3600)  # pinned for this test only
+    first._next_sweep = second._next_sweep = 0.0
+    second._sweep_if_due()
+    first._sweep_if_due()
+    assert swept == [first, second]

@@ -11,6 +11,8 @@ is acked before it is stored.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -37,6 +39,7 @@ from faultbox.lifecycle.reopen import unignore_expired
 from faultbox.observe.metrics import record_dead_letters, record_digest_batch
 from faultbox.queue.base import InboxMessage, Kind, Queue, QueueUnavailable
 from faultbox.scrub_config import ScrubConfig
+from faultbox.store import job_leases
 from faultbox.store.batch import BatchResult, ProcessedEvent, store_batch
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.deadletter import DeadLetter, add_dead_letters
@@ -48,6 +51,7 @@ log = logging.getLogger(__name__)
 
 # How often ignores whose time has passed are ended when no event arrives for them.
 IGNORE_SWEEP_SECONDS = 60.0
+SWEEP_LEASE = "digest-sweep"
 
 
 @dataclass
@@ -81,6 +85,7 @@ class DigestWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._next_sweep = 0.0
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
 
     @classmethod
     def from_settings(
@@ -217,7 +222,14 @@ class DigestWorker:
         if time.monotonic() < self._next_sweep:
             return
         self._next_sweep = time.monotonic() + IGNORE_SWEEP_SECONDS
-        self.sweep()
+        # However many workers run, one of them sweeps each period: the lease lapses
+        # just before the next period so that any worker alive then can take it.
+        with write_transaction(self.engine) as conn:
+            mine = job_leases.take(
+                conn, SWEEP_LEASE, self.owner, clock.now(), IGNORE_SWEEP_SECONDS * 0.9
+            )
+        if mine:
+            self.sweep()
 
     def sweep(self) -> int:
         """End the ignores whose time has passed (issues that stay quiet get no
