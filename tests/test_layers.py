@@ -9,13 +9,13 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "faultbox"
 
 # stage → stages it may import (besides itself, model and config).
 ALLOWED: dict[str, set[str]] = {
-    "ingest": {"queue", "store"},
+    "ingest": {"queue", "store", "observe"},
     "queue": set(),
-    "digest": {"queue", "store", "alerts", "lifecycle"},
+    "digest": {"queue", "store", "alerts", "lifecycle", "observe"},
     # Issue workflow rules and the services applying them (write through store).
     "lifecycle": {"store"},
     "store": set(),
-    "alerts": {"store", "lifecycle", "query"},
+    "alerts": {"store", "lifecycle", "query", "observe"},
     "query": {"store", "lifecycle"},
     "accounts": set(),
     # The API previews regrouping with the digest's own grouping code (no second copy).
@@ -24,7 +24,19 @@ ALLOWED: dict[str, set[str]] = {
     "api": {"query", "store", "accounts", "digest", "lifecycle", "alerts"},
     # The dashboard: a second shell over the same services as the API.
     "web": {"query", "store", "accounts", "digest", "lifecycle", "alerts"},
-    "cli": {"query", "store", "accounts", "queue", "digest", "ingest", "app", "lifecycle"},
+    "cli": {
+        "query",
+        "store",
+        "accounts",
+        "queue",
+        "digest",
+        "ingest",
+        "app",
+        "lifecycle",
+        "observe",
+    },
+    # Metrics and logging: every stage records into it; it reads the store at scrape time.
+    "observe": {"store"},
 }
 # matchers: the rule language fingerprint (digest) and severity (lifecycle) rules share.
 # schedules: cron monitors' crontab/interval parser, checked at ingest and used by the

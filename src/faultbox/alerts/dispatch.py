@@ -33,6 +33,7 @@ from faultbox.alerts.channels.base import DeliveryResult, Notification, excerpt
 from faultbox.alerts.secrets import UnreadableSecrets, unseal
 from faultbox.alerts.storm import storm_message
 from faultbox.config import Settings
+from faultbox.observe.metrics import record_alert_send
 from faultbox.store import alert_channels, alert_deliveries, issue_tickets
 from faultbox.store.alert_channels import ChannelRow
 from faultbox.store.alert_deliveries import FAILED, GROUPED, PENDING, SENT, DeliveryRow
@@ -293,6 +294,7 @@ class Dispatcher:
         attempts = row.attempts
         retry = result.transient and attempts < self.max_attempts and row.kind != "test"
         status = SENT if result.ok else (PENDING if retry else FAILED)
+        record_alert_send(channel.kind, "retry" if status == PENDING else status)
         with write_transaction(self.engine) as conn:
             recorded = alert_deliveries.record(
                 conn,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import socket
 from typing import Any
 
@@ -20,6 +19,7 @@ from faultbox.cli.common import (
     settings_options,
 )
 from faultbox.digest.process import worker_main
+from faultbox.observe.logs import setup_logging
 from faultbox.store import migrate as migrations
 from faultbox.store.db import open_engine
 
@@ -39,9 +39,7 @@ from faultbox.store.db import open_engine
 def serve(no_worker: bool, worker_mode: str, **overrides: Any) -> None:
     """Run the API, ingest and (by default) the digest worker in one process."""
     settings = settings_from(**overrides)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging(settings, "serve")
     _check_port_free(settings.host, settings.port)
     engine = migrated_engine(settings)
     lines = bootstrap(engine, settings)
@@ -56,6 +54,7 @@ def serve(no_worker: bool, worker_mode: str, **overrides: Any) -> None:
         loop="uvloop",
         http="httptools",
         log_level=settings.log_level,
+        log_config=None,  # uvicorn's loggers propagate to setup_logging's handler
         access_log=False,
         timeout_graceful_shutdown=15,
     )

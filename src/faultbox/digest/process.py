@@ -33,15 +33,16 @@ def worker_main(
     """
     from faultbox.alerts.runner import AlertRunner
     from faultbox.digest.worker import DigestWorker
+    from faultbox.observe.collectors import QueueCollector
+    from faultbox.observe.exposition import serve_worker_metrics
+    from faultbox.observe.logs import setup_logging
     from faultbox.queue import open_queue
     from faultbox.store.db import open_engine
 
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s[worker]: %(message)s",
-    )
+    setup_logging(settings, "worker")
     engine = open_engine(settings.database_url)
     queue = open_queue(settings)
+    metrics = serve_worker_metrics(settings, QueueCollector(queue))
     worker = DigestWorker.from_settings(engine, queue, settings, idle_wait=IDLE_POLL_SECONDS)
     alerts = AlertRunner(engine, settings)
     stop = threading.Event()
@@ -62,6 +63,8 @@ def worker_main(
             worker.start()
     worker.stop()
     alerts.stop()  # after the drain: its last new issues are still fanned out
+    if metrics is not None:
+        metrics.close()
     queue.close()
     engine.dispose()
 

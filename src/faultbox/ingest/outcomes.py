@@ -36,6 +36,8 @@ CATEGORY_OF_ITEM: dict[str, str] = {
 class OutcomeCounter:
     def __init__(self) -> None:
         self._counts: Counter[OutcomeKey] = Counter()
+        # Since start, by (category, outcome, reason): never drained, read by /metrics.
+        self._totals: Counter[tuple[str, str, str]] = Counter()
         self._lock = threading.Lock()
 
     def add(
@@ -46,11 +48,16 @@ class OutcomeCounter:
         key = (project_id, int(time.time() // 3600), category[:32], outcome, reason[:64])
         with self._lock:
             self._counts[key] += quantity
+            self._totals[key[2:]] += quantity
 
     def drain(self) -> dict[OutcomeKey, int]:
         with self._lock:
             counts, self._counts = self._counts, Counter()
         return dict(counts)
+
+    def totals(self) -> dict[tuple[str, str, str], int]:
+        with self._lock:
+            return dict(self._totals)
 
     def restore(self, counts: dict[OutcomeKey, int]) -> None:
         """Put counts back after a failed flush so none are lost."""

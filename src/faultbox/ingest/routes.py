@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from faultbox.ingest import monitor_routes, native_routes, security, sentry_routes
 from faultbox.ingest.http import IngestRequest, IngestResponse
+from faultbox.observe.metrics import record_ingest_request
 
 Handler = Callable[[IngestRequest], Awaitable[IngestResponse]]
 
@@ -68,6 +70,7 @@ class IngestFirst:
             await self.api(scope, receive, send)
 
     async def _ingest(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
         found = route(scope["path"])
         method = scope["method"]
         if found is None:
@@ -84,3 +87,4 @@ class IngestFirst:
             handler, params = found
             response = await handler(IngestRequest(scope, receive, self.state.ingest, params))
         await response.send(send)
+        record_ingest_request(time.perf_counter() - started, response.status)

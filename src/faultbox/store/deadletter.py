@@ -126,3 +126,7 @@ def get_dead_letter(conn: Connection, letter_id: int) -> dict[str, Any] | None:
     except orjson.JSONDecodeError:
         found["meta"] = {"unreadable": str(row.meta)[:200]}
     return found
+
+
+def count_dead_letters(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(dead_letters)).scalar_one())

@@ -1,0 +1,54 @@
+"""Logging setup shared by every Faultbox process.
+
+One handler on the root logger, writing to stderr: text lines for a terminal, or
+(``log_format = json``) one JSON object per line for a log shipper, with the
+time (ISO 8601, UTC), level, logger, message, the process role (``serve`` or
+``worker``), the exception text when there is one, and any ``extra`` fields.
+uvicorn's loggers propagate to it, so its error and access lines take the same form.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
+
+from faultbox.config import Settings
+
+_UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+
+
+def json_formatter(role: str) -> logging.Formatter:
+    return JsonFormatter(
+        "%(levelname)s %(name)s %(message)s",
+        rename_fields={"levelname": "level", "name": "logger", "exc_info": "exception"},
+        static_fields={"role": role},
+        timestamp="time",
+    )
+
+
+def text_formatter(role: str) -> logging.Formatter:
+    # serve's lines keep their historical form; the worker's name themselves.
+    suffix = "" if role == "serve" else f"[{role}]"
+    return logging.Formatter(f"%(asctime)s %(levelname)s %(name)s{suffix}: %(message)s")
+
+
+def setup_logging(settings: Settings, role: str) -> None:
+    """Replace whatever handlers are installed (a second call, uvicorn's defaults)
+    by one stderr handler in the configured format."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        json_formatter(role) if settings.log_format == "json" else text_formatter(role)
+    )
+    root = logging.getLogger()
+    for old in root.handlers[:]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(settings.log_level.upper())
+    for name in _UVICORN_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+    # Python's warnings become log lines too, so a JSON log stays all JSON.
+    logging.captureWarnings(True)
