@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -10,11 +11,15 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
-from faultbox.store.db import is_sqlite
+from faultbox import clock
+from faultbox.store import partitions
+from faultbox.store.db import is_sqlite, write_transaction
 from faultbox.store.schema import metadata
 from faultbox.store.search_index import is_search_table
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
@@ -44,6 +49,21 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         finally:
             if sqlite:
                 _pragma(conn, "foreign_keys=ON")
+    if not is_sqlite(engine):
+        _ensure_partitions(engine)
+
+
+def _ensure_partitions(engine: Engine) -> None:
+    """This month's and the next month's events partitions (PostgreSQL), at every
+    start; should a lock not come, the default partition holds the events until the
+    retention job creates them."""
+    try:
+        with write_transaction(engine) as conn:
+            if partitions.is_partitioned(conn):
+                partitions.limit_lock_wait(conn)
+                partitions.ensure_partitions(conn, clock.now())
+    except DBAPIError as exc:
+        log.warning("events partitions not created now (retried by retention): %s", exc)
 
 
 def _pragma(conn: Connection, setting: str) -> None:
@@ -63,14 +83,32 @@ def head_revision() -> str | None:
 
 def include_name(name: str | None, type_: str, _parents: object) -> bool:
     """What the schema comparison looks at: not the full-text index, which lives
-    outside schema.py (an FTS5 virtual table has no SQLAlchemy description)."""
-    return not (type_ == "table" and name is not None and is_search_table(name))
+    outside schema.py (an FTS5 virtual table has no SQLAlchemy description), nor
+    PostgreSQL's events partitions and dedup table (store/partitions.py)."""
+    return not (
+        type_ == "table"
+        and name is not None
+        and (is_search_table(name) or partitions.is_partition_table(name))
+    )
+
+
+def _postgres_only(
+    _obj: object, name: str | None, _type: str, reflected: bool, compare_to: object
+) -> bool:
+    """False for the constraint and index by which PostgreSQL's partitioned events
+    differ from schema.py on purpose."""
+    if reflected and compare_to is None:
+        return name not in partitions.DATABASE_ONLY
+    if not reflected and compare_to is None:
+        return name not in partitions.METADATA_ONLY
+    return True
 
 
 def pending_changes(engine: Engine) -> list[object]:
     """Differences between the migrated database and schema.py (empty when in sync)."""
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(
-            conn, opts={"compare_type": True, "include_name": include_name}
-        )
+        opts: dict[str, object] = {"compare_type": True, "include_name": include_name}
+        if partitions.is_partitioned(conn):
+            opts["include_object"] = _postgres_only
+        ctx = MigrationContext.configure(conn, opts=opts)
         return list(compare_metadata(ctx, metadata))
