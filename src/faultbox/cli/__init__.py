@@ -9,6 +9,7 @@ from faultbox.cli.catalogue import export_catalogue, import_catalogue_cmd
 from faultbox.cli.common import run_cli
 from faultbox.cli.config_cmd import config
 from faultbox.cli.dev import send_test_event
+from faultbox.cli.retention import retention
 from faultbox.cli.serve import migrate, serve, worker
 
 
@@ -23,6 +24,7 @@ for command in (serve, worker, migrate, createuser, project, token, deadletter, 
 cli.add_command(send_test_event)
 cli.add_command(export_catalogue)
 cli.add_command(import_catalogue_cmd)
+cli.add_command(retention)
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ from faultbox.lifecycle import hooks
 from faultbox.lifecycle.after_batch import after_batch
 from faultbox.lifecycle.monitors import CheckIn, mark_overdue, record_check_in
 from faultbox.lifecycle.reopen import unignore_expired
+from faultbox.lifecycle.retention import RetentionDefaults, run_retention_if_due
 from faultbox.observe.metrics import record_dead_letters, record_digest_batch
 from faultbox.queue.base import InboxMessage, Kind, Queue, QueueUnavailable
 from faultbox.scrub_config import ScrubConfig
@@ -73,8 +74,10 @@ class DigestWorker:
         max_attempts: int,
         idle_wait: float = 0.5,
         grouping_transition_days: int = 90,
+        retention: RetentionDefaults | None = None,
     ) -> None:
         self.engine = engine
+        self.retention = retention  # None: this worker runs no retention
         self.grouping_transition = grouping_transition_days * 86400.0
         self.queue = queue
         self.batch_size = batch_size
@@ -98,6 +101,7 @@ class DigestWorker:
             max_attempts=settings.digest_max_attempts,
             idle_wait=idle_wait,
             grouping_transition_days=settings.grouping_transition_days,
+            retention=RetentionDefaults.from_settings(settings),
         )
 
     # -- lifecycle ---------------------------------------------------------------
@@ -234,6 +238,8 @@ class DigestWorker:
     def sweep(self) -> int:
         """End the ignores whose time has passed (issues that stay quiet get no
         event to check them); returns how many."""
+        if self.retention is not None:  # hourly, once across workers (its own lease)
+            run_retention_if_due(self.engine, self.retention, clock.now())
         with write_transaction(self.engine) as conn:
             # Cron monitors' missed and overrun runs are written here too, so that
             # their pages show them even when no alert rule watches the monitor.
