@@ -3,7 +3,7 @@
 One handler on the root logger, writing to stderr: text lines for a terminal, or
 (``log_format = json``) one JSON object per line for a log shipper, with the
 time (ISO 8601, UTC), level, logger, message, the process role (``serve`` or
-``worker``), the exception text when there is one, and any ``extra`` fields.
+``worker``) and pid, the exception text when there is one, and any ``extra`` fields.
 uvicorn's loggers propagate to it, so its error and access lines take the same form.
 """
 
@@ -12,18 +12,27 @@ from __future__ import annotations
 import logging
 import sys
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 from faultbox.config import Settings
 
 _UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+# uvicorn adds the message again with terminal colour codes; a log shipper wants it once.
+_NOT_FIELDS = [*RESERVED_ATTRS, "color_message"]
 
 
 def json_formatter(role: str) -> logging.Formatter:
     return JsonFormatter(
-        "%(levelname)s %(name)s %(message)s",
-        rename_fields={"levelname": "level", "name": "logger", "exc_info": "exception"},
+        "%(levelname)s %(name)s %(process)d %(message)s",
+        rename_fields={
+            "levelname": "level",
+            "name": "logger",
+            "process": "pid",
+            "exc_info": "exception",
+        },
         static_fields={"role": role},
+        reserved_attrs=_NOT_FIELDS,
         timestamp="time",
     )
 
