@@ -29,6 +29,7 @@ from faultbox.api import projects as projects_api
 from faultbox.api import protection as protection_api
 from faultbox.api import releases as releases_api
 from faultbox.api import report as report_api
+from faultbox.api import retention as retention_api
 from faultbox.api import settings as settings_api
 from faultbox.api import severity as severity_api
 from faultbox.api import stats as stats_api
@@ -129,6 +130,7 @@ def create_app(settings: Settings, *, worker: WorkerMode = "process") -> IngestF
     app.include_router(report_api.router)
     app.include_router(stats_api.router)
     app.include_router(protection_api.router)
+    app.include_router(retention_api.router)
     app.include_router(alerts_api.router)
     app.include_router(incidents_api.router)
     mount_web(app)

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from faultbox.web.pages import (
     admin_keys,
     admin_projects,
+    admin_retention,
     admin_settings,
     admin_teams,
     admin_tokens,
@@ -32,5 +33,14 @@ def admin_index(request: Request, user: SignedIn) -> Response:
     )
 
 
-for _module in (admin_users, admin_teams, admin_projects, admin_keys, admin_settings, admin_tokens):
+# admin_retention before admin_settings: its tab's routes win over the generic one.
+for _module in (
+    admin_users,
+    admin_teams,
+    admin_projects,
+    admin_keys,
+    admin_retention,
+    admin_settings,
+    admin_tokens,
+):
     router.include_router(_module.router)

@@ -41,8 +41,9 @@ TABS = (
     ("in-app", "In-app rules"),
     ("fingerprint", "Fingerprint rules"),
     ("severity", "Severity rules"),
+    ("retention", "Retention"),  # its own page: admin_retention.py
 )
-_TAB_NAMES = {name for name, _ in TABS}
+_TAB_NAMES = {name for name, _ in TABS} - {"retention"}
 MAX_LINES_FIELD = 50_000  # characters of a one-entry-per-line field
 
 
