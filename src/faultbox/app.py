@@ -102,6 +102,7 @@ def create_app(settings: Settings, *, worker: WorkerMode = "process") -> IngestF
             if alerts is not None:
                 await asyncio.to_thread(alerts.stop)
             await asyncio.to_thread(_flush_outcomes, app)
+            await app.state.ingest.aclose()  # the rate limiter's Redis connections
             await queue.aclose()
             engine.dispose()
 

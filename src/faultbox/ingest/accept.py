@@ -43,6 +43,9 @@ class IngestContext:
         """Sampling, rate limits and spike protection (ingest/protection.py)."""
         return await self.protection.admit(key, messages, category)
 
+    async def aclose(self) -> None:
+        await self.protection.aclose()
+
     async def read_body(self, request: IngestRequest) -> bytes:
         """Read the raw (still compressed) body, refusing it once it passes the bound."""
         limit = self.settings.max_body_size

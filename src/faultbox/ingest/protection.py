@@ -46,6 +46,9 @@ class Protection:
         )
         self.spike = SpikeGuard(engine)
 
+    async def aclose(self) -> None:
+        await self.counter.aclose()
+
     def quotas(self, key: KeyInfo, now: float) -> list[Quota]:
         per_minute = _effective(key.rate_limit_per_minute, self.settings.rate_limit_per_minute)
         per_day = _effective(key.quota_per_day, self.settings.quota_per_day)

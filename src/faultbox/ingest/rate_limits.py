@@ -20,7 +20,9 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
+import redis.asyncio
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import Storage as AsyncStorage
 from limits.aio.strategies import FixedWindowRateLimiter
@@ -94,15 +96,27 @@ def storage_uri(queue_url: str) -> str:
     return "async+" + queue_url
 
 
+def _redis_url(uri: str) -> str:
+    """The redis-py URL of a ``limits`` storage URI."""
+    url = uri.removeprefix("async+")
+    return "unix://" + url.removeprefix("redis+unix://") if url.startswith("redis+unix") else url
+
+
 class WindowCounter:
     def __init__(self, uri: str, key_prefix: str) -> None:
-        options: dict[str, float | str | bool] = {}
+        options: dict[str, Any] = {}
+        self._pool: redis.asyncio.ConnectionPool | None = None
         if "redis" in uri:
+            # Our own pool, so that closing the app closes its connections.
+            self._pool = redis.asyncio.ConnectionPool.from_url(
+                _redis_url(uri),
+                socket_timeout=_REDIS_TIMEOUT,
+                socket_connect_timeout=_REDIS_TIMEOUT,
+            )
             options = {
                 "implementation": "redispy",
                 "key_prefix": key_prefix,
-                "socket_timeout": _REDIS_TIMEOUT,
-                "socket_connect_timeout": _REDIS_TIMEOUT,
+                "connection_pool": self._pool,
             }
         storage = storage_from_string(uri, wrap_exceptions=True, **options)
         assert isinstance(storage, AsyncStorage)  # the async+ schemes give async storages
@@ -130,6 +144,10 @@ class WindowCounter:
         except (StorageError, OSError) as exc:
             self._fail_open(exc)
         return None
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.disconnect()
 
     async def _refund(self, taken: list[tuple[_Window, tuple[str, ...]]], cost: int) -> None:
         for item, ids in taken:
