@@ -8,6 +8,7 @@ from starlette.responses import Response
 from faultbox.web.pages import (
     admin_keys,
     admin_projects,
+    admin_protection,
     admin_retention,
     admin_settings,
     admin_teams,
@@ -39,6 +40,7 @@ for _module in (
     admin_teams,
     admin_projects,
     admin_keys,
+    admin_protection,
     admin_retention,
     admin_settings,
     admin_tokens,

@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from faultbox import clock
 from faultbox.query.issues import IssueFilters, list_issues
+from faultbox.query.stats.outcomes import outcome_summary
 from faultbox.query.stats.series import INTERVALS, series
 from faultbox.query.stats.summary import summary
 from faultbox.query.stats.top import top
@@ -128,6 +129,8 @@ def _project_overview(
         "affected": affected,
         "new_today": new_today,
         "total_events": sum(by_service["total"]),
+        # Rate limits, spike protection, sampling, discarded issues (ingest/protection.py).
+        "drops": outcome_summary(conn, ids, window),
     }
 
 
