@@ -11,7 +11,7 @@ from faultbox.accounts.passwords import hash_password
 from faultbox.config import Settings
 from faultbox.query.dsn import dsn_for
 from faultbox.store.accounts import DEFAULT_TEAM, add_member, count_users, create_user, ensure_team
-from faultbox.store.db import read_connection, write_transaction
+from faultbox.store.db import read_connection, serialize, write_transaction
 from faultbox.store.projects import any_project, create_project, list_projects
 
 ADMIN_EMAIL = "admin@faultbox.local"
@@ -23,6 +23,8 @@ def bootstrap(engine: Engine, settings: Settings) -> list[str]:
     lines: list[str] = []
     password_path = settings.data_dir / PASSWORD_FILE
     with write_transaction(engine) as conn:
+        # N servers starting together: one creates, the others then find it all there.
+        serialize(conn, "faultbox-bootstrap")
         team_id = ensure_team(conn, DEFAULT_TEAM, "Default")
         if count_users(conn) == 0:
             email = os.environ.get("FAULTBOX_ADMIN_EMAIL", ADMIN_EMAIL)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from faultbox import clock
 from faultbox.store import partitions
-from faultbox.store.db import is_sqlite, write_transaction
+from faultbox.store.db import is_sqlite, serialize, write_transaction
 from faultbox.store.schema import metadata
 from faultbox.store.search_index import is_search_table
 
@@ -40,6 +40,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             _pragma(conn, "foreign_keys=OFF")
         try:
             with conn.begin():
+                # Many processes may start at once on one PostgreSQL (scale mode): the
+                # first migrates, the others wait here and then find nothing to do.
+                serialize(conn, "faultbox-migrate")
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, revision)
                 if sqlite:
