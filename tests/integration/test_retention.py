@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from faultbox import clock
+from faultbox.config import load_settings
+from faultbox.digest.worker import DigestWorker
 from faultbox.lifecycle import retention
 from faultbox.lifecycle.retention import DAY, run_retention, run_retention_if_due
 from faultbox.model import Level
+from faultbox.queue.sqlite_inbox import SqliteInbox
 from faultbox.store import partitions
 from faultbox.store.batch import store_batch
 from faultbox.store.db import read_connection, write_transaction
@@ -331,3 +336,24 @@ def test_an_unfinished_scheduled_run_goes_on_a_minute_later(
     second = run_retention_if_due(engine, DEFAULTS, NOW + 61)
     assert second is not None and second.events == 2
     assert len(stored_ids(engine)) == 1
+
+
+def test_the_digest_workers_sweep_runs_it_with_the_servers_days(
+    engine: Engine, tmp_path: Path
+) -> None:
+    settings = load_settings({"data_dir": str(tmp_path), "retention_info_days": 30}, environ={})
+    inbox = SqliteInbox(tmp_path / "queue.sqlite3", max_depth=100)
+    worker = DigestWorker.from_settings(engine, inbox, settings)
+    assert worker.retention == retention.RetentionDefaults(info_days=30, error_days=365)
+    project = make_project(engine, "shop")
+    store(engine, [old_event(project, 40, Level.INFO), old_event(project, 20, Level.INFO)])
+    clock.pin(NOW)
+    try:
+        worker.sweep()
+        assert len(stored_ids(engine)) == 1
+        store(engine, [old_event(project, 40, Level.INFO)])
+        worker.sweep()  # within the hour: another worker's sweep would not run it either
+        assert len(stored_ids(engine)) == 2
+    finally:
+        clock.pin(None)
+        inbox.close()
