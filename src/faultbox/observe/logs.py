@@ -56,8 +56,12 @@ def setup_logging(settings: Settings, role: str) -> None:
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
     for name in _UVICORN_LOGGERS:
+        # Undo what an earlier uvicorn or logging config set: their own handlers, a
+        # level of their own, or being disabled.
         logger = logging.getLogger(name)
         logger.handlers.clear()
+        logger.setLevel(logging.NOTSET)
         logger.propagate = True
+        logger.disabled = False
     # Python's warnings become log lines too, so a JSON log stays all JSON.
     logging.captureWarnings(True)

@@ -61,11 +61,11 @@ def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     uvicorn = logging.getLogger("uvicorn.error")
-    uvicorn_state = (uvicorn.handlers[:], uvicorn.propagate)
+    uvicorn_state = (uvicorn.handlers[:], uvicorn.propagate, uvicorn.level, uvicorn.disabled)
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
-    uvicorn.handlers[:], uvicorn.propagate = uvicorn_state
+    uvicorn.handlers[:], uvicorn.propagate, uvicorn.level, uvicorn.disabled = uvicorn_state
     logging.captureWarnings(False)
 
 
@@ -77,7 +77,11 @@ def test_setup_routes_uvicorn_through_the_one_handler(
     settings = load_settings(
         {"data_dir": str(tmp_path), "log_format": "json", "log_level": "info"}, environ={}
     )
-    logging.getLogger("uvicorn.error").addHandler(logging.StreamHandler(io.StringIO()))
+    # As a uvicorn config earlier in this process leaves it (the live servers' tests).
+    uvicorn = logging.getLogger("uvicorn.error")
+    uvicorn.addHandler(logging.StreamHandler(io.StringIO()))
+    uvicorn.setLevel(logging.WARNING)
+    uvicorn.propagate = False
     setup_logging(settings, "serve")
     logging.getLogger("uvicorn.error").info("Started server process [%d]", 42)
     logging.getLogger("faultbox.test").debug("below the level")
