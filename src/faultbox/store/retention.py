@@ -116,13 +116,30 @@ def delete_expired(
     ``before`` (through ix_events_project_id_level_received_at), and their user
     feedback; returns how many events."""
     source = _source(default_partition_only)
-    victims = select(source.c.id).where(*_expired(source, project_id, levels, before)).limit(limit)
-    # The bound on received_at lets PostgreSQL skip the months that cannot hold one.
-    gone = conn.execute(
-        delete(source)
-        .where(source.c.received_at < before, source.c.id.in_(victims))
-        .returning(source.c.event_id)
-    )
+    expired = _expired(source, project_id, levels, before)
+    if conn.dialect.name == "sqlite":
+        victims = select(source.c.id).where(*expired).limit(limit)
+        gone = conn.execute(
+            delete(source).where(source.c.id.in_(victims)).returning(source.c.event_id)
+        )
+    else:
+        # The ids as values and the span of their received_at: PostgreSQL then reads
+        # only the months that hold them, through each one's primary key (with a
+        # subquery it hash-joins against every month).
+        rows = conn.execute(select(source.c.id, source.c.received_at).where(*expired).limit(limit))
+        found = rows.all()
+        if not found:
+            return 0
+        span = [r.received_at for r in found]
+        gone = conn.execute(
+            delete(source)
+            .where(
+                source.c.id.in_([r.id for r in found]),
+                source.c.received_at >= min(span),
+                source.c.received_at <= max(span),
+            )
+            .returning(source.c.event_id)
+        )
     event_ids = [str(e) for e in gone.scalars()]
     for start in range(0, len(event_ids), _CHUNK):
         conn.execute(
