@@ -144,13 +144,16 @@ def effective_days(policy: ProjectRetention, defaults: RetentionDefaults) -> dic
     }
 
 
-def parse_days(value: object, name: str) -> int | None:
+def parse_days(value: object, name: str, *, unset: str = "null") -> int | None:
     """A per-project setting as given to the API or a form: whole days 1..36500, or
-    null for the server's default."""
+    None (``unset``: what the caller calls it) for the server's default."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be a whole number of days or null, got {value!r:.40}")
+        raise ValueError(
+            f"{name} must be a whole number of days, or {unset} for the server's default;"
+            f" got {value!r:.40}"
+        )
     if not 1 <= value <= MAX_DAYS:
         raise ValueError(f"{name} must be between 1 and {MAX_DAYS} days, got {value}")
     return value

@@ -98,7 +98,14 @@ def save_retention(
         project = project_for(conn, user, slug, scope=WRITE_SCOPE)
     typed = {"info": info_days.strip(), "error": error_days.strip()}
     try:
-        values = {name: parse_days(_number(text), f"{name}_days") for name, text in typed.items()}
+        values = {
+            name: parse_days(
+                _number(text),
+                f"days to keep {LABELS[name].lower()}",
+                unset="empty",
+            )
+            for name, text in typed.items()
+        }
     except ValueError as exc:
         return _page(request, user, slug, error=sentence(exc), status_code=400, typed=typed)
     with write_transaction(engine_of(request)) as conn:
