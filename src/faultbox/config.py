@@ -210,7 +210,7 @@ SETTINGS: tuple[Setting, ...] = (
         "metrics_port",
         0,
         _int_range(0, 65535),
-        "Port where the digest worker process (faultbox worker, serve's child) serves /metrics.",
+        "Port where the worker process (faultbox worker, serve's child) serves /metrics; 0: none.",
     ),
     Setting("log_level", "info", _choice("debug", "info", "warning", "error"), "Log level."),
 )
