@@ -12,9 +12,9 @@ lives up to a month beyond it (shorter classes are deleted row by row, on time).
 
 A partition's key must be in each of its unique constraints, so ``UNIQUE
 (project_id, event_id)`` cannot stay on ``events``. The narrow, unpartitioned
-``event_ids`` table holds it instead, kept in step by row triggers on ``events``
-(insert adds the key, delete removes it: also for a deleted issue's or project's
-cascade). A resent event therefore still fails the same unique check inside the
+``event_ids`` table holds it instead, kept in step by triggers on ``events`` (an
+insert statement adds its keys, a deleted row removes its key: also in a deleted
+issue's or project's cascade). A resent event therefore still fails the same unique check inside the
 digest's transaction. A dropped partition fires no trigger: retention deletes that
 month's keys itself (:func:`forget_event_ids`).
 

@@ -8,7 +8,7 @@ Both databases get ``ix_events_project_id_level_received_at``, which retention d
 through. PostgreSQL only: ``events`` becomes a table partitioned by RANGE on
 ``received_at`` (one partition per calendar month, plus ``events_default``), every row
 moved over; ``UNIQUE (project_id, event_id)`` moves to the table ``event_ids``, which
-row triggers keep in step (store/partitions.py says why). SQLite keeps the table
+triggers keep in step (store/partitions.py says why). SQLite keeps the table
 schema.py describes.
 """
 
@@ -40,11 +40,14 @@ _FOREIGN_KEYS = (
     "ADD CONSTRAINT fk_events_project_id_projects FOREIGN KEY (project_id)"
     " REFERENCES projects (id) ON DELETE CASCADE",
 )
+# Inserts: once per statement over its new rows (a third of a row trigger's cost on
+# the digest's batches); the app inserts through ``events`` only, never into a month.
+# Deletes: per row, since a cascade from issues or projects deletes month by month.
 _TRIGGERS = """
 CREATE FUNCTION event_ids_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO event_ids (project_id, event_id, received_at)
-    VALUES (NEW.project_id, NEW.event_id, NEW.received_at);
+    SELECT project_id, event_id, received_at FROM added;
     RETURN NULL;
 END $$;
 CREATE FUNCTION event_ids_remove() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -52,8 +55,8 @@ BEGIN
     DELETE FROM event_ids WHERE project_id = OLD.project_id AND event_id = OLD.event_id;
     RETURN NULL;
 END $$;
-CREATE TRIGGER events_event_ids_add AFTER INSERT ON events
-    FOR EACH ROW EXECUTE FUNCTION event_ids_add();
+CREATE TRIGGER events_event_ids_add AFTER INSERT ON events REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION event_ids_add();
 CREATE TRIGGER events_event_ids_remove AFTER DELETE ON events
     FOR EACH ROW EXECUTE FUNCTION event_ids_remove();
 """
