@@ -252,7 +252,13 @@ def run_once(
 def _spawn(
     data_dir: Path, port: int, serve_args: list[str]
 ) -> tuple[subprocess.Popen[bytes], str, str]:
-    env = {**os.environ, "FAULTBOX_DATA_DIR": str(data_dir), "FAULTBOX_PORT": str(port)}
+    env = {
+        **os.environ,
+        "FAULTBOX_DATA_DIR": str(data_dir),
+        "FAULTBOX_PORT": str(port),
+        # A load test is a spike by design: the default spike cap would refuse most of it.
+        "FAULTBOX_SPIKE_FLOOR_PER_MINUTE": "100000000",
+    }
     faultbox = [sys.executable, "-m", "faultbox"]
     proc = subprocess.Popen(
         [*faultbox, "serve", *serve_args],

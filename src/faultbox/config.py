@@ -188,6 +188,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Events per UTC day a project key may send unless the key sets its own (0: no limit).",
     ),
     Setting(
+        "spike_floor_per_minute",
+        1000,
+        _int_range(1, 100_000_000),
+        "Events per minute a project with spike protection may always send (its cap is the "
+        "larger of this and 10x its usual rate).",
+    ),
+    Setting(
         "retention_info_days",
         90,
         _int_range(1, 36500),
@@ -244,6 +251,7 @@ class Settings:
     alert_digest_hour: int
     rate_limit_per_minute: int
     quota_per_day: int
+    spike_floor_per_minute: int
     retention_info_days: int
     retention_error_days: int
     log_format: str

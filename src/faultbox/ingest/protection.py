@@ -24,7 +24,7 @@ from faultbox.ingest.rate_limits import (
     WindowCounter,
     storage_uri,
 )
-from faultbox.ingest.spike import SpikeGuard
+from faultbox.ingest.spike import SpikeGuard, SpikePolicy
 from faultbox.queue.base import Kind, NewMessage
 from faultbox.store.projects import KeyInfo
 
@@ -44,7 +44,7 @@ class Protection:
         self.counter = WindowCounter(
             storage_uri(settings.queue_url), f"{settings.queue_name}:limits"
         )
-        self.spike = SpikeGuard(engine)
+        self.spike = SpikeGuard(engine, SpikePolicy(floor=settings.spike_floor_per_minute))
 
     async def aclose(self) -> None:
         await self.counter.aclose()
