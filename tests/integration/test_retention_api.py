@@ -6,13 +6,21 @@ once (on PostgreSQL across the partitioned table); the dashboard's Retention tab
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from sqlalchemy import delete
 
-from faultbox.lifecycle.retention import DAY, RetentionDefaults, run_retention
-from faultbox.store.db import read_connection
+from faultbox.lifecycle.retention import (
+    DAY,
+    RetentionDefaults,
+    next_run_at,
+    run_retention,
+)
+from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.retention import project_retentions
+from faultbox.store.schema import job_leases
 from tests.support import LiveServer, wait_for
 from tests.web.admin_client import admin, close_browsers, person, sign_in
 
@@ -152,13 +160,16 @@ def test_the_dashboard_retention_tab(sqlite_server: LiveServer) -> None:
     assert tab.status_code == 200
     assert 'aria-current="page">Retention' in tab.text
     assert "<strong>90 days</strong> (server default)" in tab.text
-    assert "Next retention run:" in tab.text
     saved = browser.post(
         f"/admin/projects/{slug}/settings/retention", {"info_days": "30", "error_days": ""}
     )
     assert saved.status_code == 303
     assert own_days(server) == (30, None)
+    # The server's worker ran the job as it started: the next run is an hour later.
+    until = wait_for(lambda: next_run_at(server.engine))
     shown = browser.get(saved.headers["location"]).text
+    next_run = datetime.fromtimestamp(until, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    assert f"Next retention run: {next_run}" in shown
     assert "Saved. The next retention run (hourly) applies it." in shown
     assert "<strong>30 days</strong> (this project's setting; server default 90)" in shown
     for value, reason in (
@@ -169,6 +180,10 @@ def test_the_dashboard_retention_tab(sqlite_server: LiveServer) -> None:
         assert bad.status_code == 400 and reason in bad.text
         assert f'value="{value}"' in bad.text  # what was typed stays, to fix it
     assert own_days(server) == (30, None)
+    with write_transaction(server.engine) as conn:
+        conn.execute(delete(job_leases).where(job_leases.c.name == "retention"))
+    due = browser.get(f"/admin/projects/{slug}/settings/retention").text
+    assert "Next retention run: due: at the next sweep of a digest worker" in due
 
     person(server.engine, "viewer@example.com", role="viewer")
     viewer = sign_in(server, "viewer@example.com")

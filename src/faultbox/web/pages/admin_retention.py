@@ -75,6 +75,7 @@ def _page(
         "notice": SAVED if request.query_params.get("ok") == "retention-saved" else notice(request),
         "classes": classes,
         "next_run_at": next_run_at(engine),
+        "now": now,
     }
     return page(
         request, "admin/settings_retention.html", context, user=user, status_code=status_code
