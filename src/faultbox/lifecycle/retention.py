@@ -289,10 +289,15 @@ class _Run:
             months = [p for p in partitions.partitions(conn) if p.end <= before]
         by_id = {f.project_id: f for f in self.report.projects}
         for month in months:
-            counts = self._count_month(month) if self.report.dry_run else self._drop(month)
-            if counts is None:
-                self.report.finished = False  # locked out: the rows still go, months later
-                return
+            if self.report.dry_run:
+                counts = self._count_month(month)
+            else:
+                outcome, counts = self._drop(month)
+                if outcome == "locked":
+                    self.report.finished = False  # the next run tries again
+                    return
+                if outcome == "gone":  # a concurrent run (the CLI's) dropped it
+                    continue
             for (project_id, level), n in counts.items():
                 c = by_id[project_id].classes[level_class(level)] if project_id in by_id else None
                 # A dry run counts the shorter classes' rows of the month with the rest
@@ -307,7 +312,8 @@ class _Run:
         with read_connection(self.engine) as conn:
             return partitions.counts_by_level(conn, month)
 
-    def _drop(self, month: partitions.Partition) -> dict[tuple[int, str], int] | None:
+    def _drop(self, month: partitions.Partition) -> tuple[str, dict[tuple[int, str], int]]:
+        """("dropped", its events by project and level), ("gone", {}) or ("locked", {})."""
         # The keys first: a run cut short leaves a month with fewer keys (of old
         # events, long past any resend), never keys whose events are gone.
         while True:
@@ -319,11 +325,14 @@ class _Run:
         try:
             with write_transaction(self.engine) as conn:
                 partitions.limit_lock_wait(conn)
+                if not partitions.exists(conn, month):
+                    return "gone", {}
                 counts = partitions.counts_by_level(conn, month)
-                return counts if partitions.drop_partition(conn, month) else {}
+                partitions.drop_partition(conn, month)
+                return "dropped", counts
         except DBAPIError as exc:
             log.warning("retention: %s not dropped now (next run retries): %s", month.name, exc)
-            return None
+            return "locked", {}
 
     def delete_class(self, project_id: int, name: str, c: ClassFigures, only_default: bool) -> None:
         levels = LEVEL_CLASSES[name]

@@ -14,9 +14,9 @@ A partition's key must be in each of its unique constraints, so ``UNIQUE
 (project_id, event_id)`` cannot stay on ``events``. The narrow, unpartitioned
 ``event_ids`` table holds it instead, kept in step by triggers on ``events`` (an
 insert statement adds its keys, a deleted row removes its key: also in a deleted
-issue's or project's cascade). A resent event therefore still fails the same unique check inside the
-digest's transaction. A dropped partition fires no trigger: retention deletes that
-month's keys itself (:func:`forget_event_ids`).
+issue's or project's cascade). A resent event therefore still fails the same unique
+check inside the digest's transaction. A dropped partition fires no trigger:
+retention deletes that month's keys itself (:func:`forget_event_ids`).
 
 Partitions are made ahead of time (:func:`ensure_partitions`: the current and next
 month) at every migrate and by each retention run; an event outside every month
@@ -112,7 +112,7 @@ def ensure_partitions(conn: Connection, now: float, months_ahead: int = 1) -> li
 def create_partition(conn: Connection, month: Partition) -> bool:
     """Create ``month`` unless it exists, taking over the default partition's rows of
     that month (PostgreSQL refuses a new partition whose rows sit in the default)."""
-    if conn.execute(text("SELECT to_regclass(:n)"), {"n": month.name}).scalar() is not None:
+    if exists(conn, month):
         return False
     bounds = f"FROM ({int(month.start)}) TO ({int(month.end)})"
     span = {"s": month.start, "e": month.end}
@@ -159,12 +159,12 @@ def forget_event_ids(conn: Connection, partition: Partition, limit: int) -> int:
     return int(result.rowcount or 0)
 
 
-def drop_partition(conn: Connection, partition: Partition) -> bool:
-    """Drop the partition (False if another run already did)."""
-    if conn.execute(text("SELECT to_regclass(:n)"), {"n": partition.name}).scalar() is None:
-        return False
+def exists(conn: Connection, partition: Partition) -> bool:
+    return conn.execute(text("SELECT to_regclass(:n)"), {"n": partition.name}).scalar() is not None
+
+
+def drop_partition(conn: Connection, partition: Partition) -> None:
     conn.exec_driver_sql(f"DROP TABLE {_quoted(conn, partition.name)}")
-    return True
 
 
 def _quoted(conn: Connection, name: str) -> str:
