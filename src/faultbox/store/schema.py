@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 metadata = MetaData(
@@ -84,7 +85,9 @@ projects = Table(
     Column("created_at", Float, nullable=False),
     # -- protection and retention (NULL: the server's default setting)
     Column("sample_rate", Float, nullable=True),  # share of events stored, 0..1
-    Column("spike_protection", Boolean, nullable=False, default=True),
+    # A database default, not a Python one: inserts then also work on a database not yet
+    # migrated to 0011 (the migration tests create projects at older revisions).
+    Column("spike_protection", Boolean, nullable=False, server_default=true()),
     Column("retention_info_days", Integer, nullable=True),  # debug/info events
     Column("retention_error_days", Integer, nullable=True),  # warning/error/fatal events
 )
