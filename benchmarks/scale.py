@@ -86,6 +86,17 @@ class Deployment:
             "FAULTBOX_QUEUE_NAME": self.queue_name,
             "FAULTBOX_LOG_LEVEL": "warning",
         }
+        self.serves: list[subprocess.Popen[bytes]] = []
+        self.workers: list[subprocess.Popen[bytes]] = []
+        try:
+            self._start(workers, port)
+        except BaseException:
+            self.close()  # no process outlives a failed start
+            raise
+
+    def _start(self, workers: int, port: int) -> None:
+        for busy in (port, port + 1):
+            _assert_free(busy)
         subprocess.run([*FAULTBOX, "migrate"], env=self.env, check=True, capture_output=True)
         self.ports = [port, port + 1]
         self.serves = [
@@ -132,6 +143,7 @@ class Embedded:
     """The baseline: one `faultbox serve` on SQLite, its digest worker a child process."""
 
     def __init__(self, port: int) -> None:
+        _assert_free(port)
         self.dir = Path(tempfile.mkdtemp(prefix="faultbox-scale-base-"))
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("FAULTBOX_")},
@@ -157,6 +169,14 @@ class Embedded:
         self.serves[0].wait(timeout=60)
 
 
+def _assert_free(port: int) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise SystemExit(f"port {port} is in use (a server left over?): pick --port")
+
+
 def _wait_ready(port: int) -> None:
     for _ in range(600):
         try:
@@ -167,18 +187,16 @@ def _wait_ready(port: int) -> None:
     raise SystemExit(f"faultbox on port {port} did not become ready")
 
 
+def _cli_json(env: dict[str, str], *args: str) -> dict[str, str]:
+    out = subprocess.run([*FAULTBOX, *args, "--json"], env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"faultbox {' '.join(args)} failed: {out.stderr.strip()}")
+    return dict(orjson.loads(out.stdout))
+
+
 def _project(env: dict[str, str], url: str) -> tuple[str, str]:
-    out = subprocess.run(
-        [*FAULTBOX, "project", "dsn", "demo", "--json"], env=env, capture_output=True, check=True
-    )
-    dsn = orjson.loads(out.stdout)["dsn"]
-    out = subprocess.run(
-        [*FAULTBOX, "token", "create", "--email", "admin@faultbox.local", "--json"],
-        env=env,
-        capture_output=True,
-        check=True,
-    )
-    token = orjson.loads(out.stdout)["token"]
+    dsn = _cli_json(env, "project", "dsn", "demo")["dsn"]
+    token = _cli_json(env, "token", "create", "--email", "admin@faultbox.local")["token"]
     # A load test is a spike by design: the project's spike cap would refuse most of it.
     request = urllib.request.Request(
         f"{url}/api/v1/projects/demo/protection",
