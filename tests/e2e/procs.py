@@ -53,7 +53,27 @@ def cli_json(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> A
     return orjson.loads(run_cli(data_dir, *args, "--json", env=env).stdout)
 
 
-class ServeProcess:
+class _Process:
+    """A faultbox process with its log file: stopped with SIGTERM, or killed (-9)."""
+
+    proc: subprocess.Popen[bytes]
+    log: Any
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        self.log.close()
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=60)
+        if not self.log.closed:
+            self.log.close()
+        return self.proc.returncode
+
+
+class ServeProcess(_Process):
     def __init__(
         self, data_dir: Path, port: int, *extra: str, env: dict[str, str] | None = None
     ) -> None:
@@ -75,21 +95,8 @@ class ServeProcess:
         except httpx.HTTPError:
             return False
 
-    def kill9(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-        self.log.close()
 
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=60)
-        if not self.log.closed:
-            self.log.close()
-        return self.proc.returncode
-
-
-class WorkerProcess:
+class WorkerProcess(_Process):
     """`faultbox worker`: digest (and alerts) only, as in a scale-mode deployment."""
 
     def __init__(self, data_dir: Path, env: dict[str, str], name: str = "worker") -> None:
@@ -108,16 +115,3 @@ class WorkerProcess:
 
     def alive(self) -> bool:
         return self.proc.poll() is None
-
-    def kill9(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-        self.log.close()
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=60)
-        if not self.log.closed:
-            self.log.close()
-        return self.proc.returncode

@@ -7,50 +7,13 @@ import uuid
 from pathlib import Path
 
 import httpx
-import orjson
 import pytest
 
 from tests.e2e.procs import GRACEFUL, ServeProcess, cli_json
+from tests.e2e.scale_support import envelope
 from tests.support import free_port, wait_for
 
 N = 400
-
-
-def _envelope(event_id: str, n: int) -> bytes:
-    item = orjson.dumps(
-        {
-            "event_id": event_id,
-            "level": "error",
-            "platform": "python",
-            "exception": {
-                "values": [
-                    {
-                        "type": "KeyError",
-                        "value": f"'order-{n}'",
-                        "stacktrace": {
-                            "frames": [
-                                {
-                                    "module": "shop.orders",
-                                    "function": "load",
-                                    "filename": "shop/orders.py",
-                                    "lineno": 10 + n % 5,
-                                    "in_app": True,
-                                }
-                            ]
-                        },
-                    }
-                ]
-            },
-            "user": {"id": str(n % 13)},
-        }
-    )
-    return b"\n".join(
-        [
-            orjson.dumps({"event_id": event_id}),
-            orjson.dumps({"type": "event", "length": len(item)}),
-            item,
-        ]
-    )
 
 
 async def _send_all(url: str, key: str, project_id: int) -> list[str]:
@@ -64,7 +27,7 @@ async def _send_all(url: str, key: str, project_id: int) -> list[str]:
             async with sem:
                 response = await client.post(
                     f"{url}/api/{project_id}/envelope/",
-                    content=_envelope(event_id, n),
+                    content=envelope(event_id, n),
                     headers=headers,
                 )
             if response.status_code == 200:
