@@ -48,6 +48,13 @@ if [ -z "${FAULTBOX_TEST_REDIS_URL:-}" ]; then
 fi
 echo "== Redis for scale-mode tests: $FAULTBOX_TEST_REDIS_URL"
 
+# The deployment guide's nginx config is checked with `nginx -t` (tests/unit/test_deploy_files.py).
+if ! command -v nginx >/dev/null 2>&1; then
+  echo "== installing nginx-light (Debian package) to check the deployment guide's config"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
+fi
+
 # Browser tests (tests/browser) drive Debian's chromium through Playwright; no browser
 # is downloaded (no `playwright install`).  FAULTBOX_CHROMIUM names another binary.
 CHROMIUM=${FAULTBOX_CHROMIUM:-/usr/bin/chromium}

@@ -209,12 +209,10 @@ def test_a_resent_event_is_still_a_duplicate(engine: Engine) -> None:
         assert stored_ids(engine) == dedup_keys(engine) == {"c" * 32}
 
 
-@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # partitions: PG only
 def test_a_month_created_late_takes_over_its_rows_from_the_default_partition(
     engine: Engine,
 ) -> None:
-    if not is_postgres(engine):
-        pytest.skip("PostgreSQL only")
     project = make_project(engine, "shop")
     early = old_event(project, -1100, Level.ERROR, event_id="d" * 32)  # January 2030
     store(engine, [early], with_months=False)

@@ -106,8 +106,9 @@ def test_nginx_takes_the_bodies_faultbox_takes() -> None:
     assert re.search(r"location \^~ /metrics \{\s*deny all;", conf)
 
 
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
 def test_nginx_accepts_the_config(tmp_path: Path) -> None:
+    # scripts/test.sh installs nginx where it is missing: this check never skips.
+    assert shutil.which("nginx"), "nginx is missing: run the suite with scripts/test.sh"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
          "-subj", "/CN=faultbox.test", "-keyout", str(tmp_path / "privkey.pem"),

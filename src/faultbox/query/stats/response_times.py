@@ -30,6 +30,7 @@ ACTIVITY_KINDS = (
     "unmerge",
     "pattern",
     "incident",
+    "discard",
 )
 
 
