@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -64,6 +65,7 @@ class Figures:
     rss_serve_mb: list[float] = field(default_factory=list)
     rss_worker_mb: list[float] = field(default_factory=list)
     errors: int = 0
+    cpu_ms_per_event: dict[str, float] = field(default_factory=dict)  # by role
 
 
 class Deployment:
@@ -232,6 +234,44 @@ def _peak_rss(setup: Deployment | Embedded, peaks: dict[int, float]) -> None:
         peaks[proc.pid] = max(peaks.get(proc.pid, 0.0), sum(_rss_kb(p) for p in pids) / 1024)
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
+
+
+def _by_name(name: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def cpu_by_role(setup: Deployment | Embedded) -> dict[str, float]:
+    """CPU seconds used so far by each role: the HTTP processes, the digest workers
+    (serve's worker child in the embedded mode), PostgreSQL, Redis, this load generator."""
+    serves = [p.pid for p in setup.serves]
+    workers = [p.pid for p in setup.workers] + [c for s in serves for c in _children(s)]
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "serve": sum(_cpu_seconds(p) for p in serves),
+        "worker": sum(_cpu_seconds(p) for p in workers),
+        "postgres": sum(_cpu_seconds(p) for p in _by_name("postgres")),
+        "redis": sum(_cpu_seconds(p) for p in _by_name("redis-server")),
+        "client": usage.ru_utime + usage.ru_stime,
+    }
+
+
 def _children(pid: int) -> list[int]:
     try:
         return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -247,6 +287,7 @@ def burst(
     before = _event_count(setup.urls[0], setup.token)
     peaks: dict[int, float] = {}
     share = len(setup.urls)
+    cpu_before = cpu_by_role(setup)
 
     async def main() -> tuple[float, float, int]:
         done = asyncio.Event()
@@ -278,8 +319,12 @@ def burst(
         return accepted, e2e, errors
 
     accepted, e2e, errors = asyncio.run(main())
+    cpu_after = cpu_by_role(setup)
     serve_pids = {p.pid for p in setup.serves}
     return Figures(
+        cpu_ms_per_event={
+            role: (cpu_after[role] - cpu_before[role]) * 1000 / n for role in cpu_after
+        },
         accepted_per_s=n / accepted,
         e2e_per_s=n / e2e,
         rss_serve_mb=[v for pid, v in peaks.items() if pid in serve_pids],
@@ -390,6 +435,17 @@ def main() -> None:
         finally:
             deployment.close()
         rows.append((workers, runs, steady))
+
+    roles = ["serve", "worker", "postgres", "redis", "client"]
+    print(
+        "\nCPU ms per event by role (medians of the bursts; PostgreSQL and Redis: all "
+        "their processes on this machine)"
+    )
+    print("| setup | " + " | ".join(roles) + " | total |")
+    print("|---|" + "---|" * (len(roles) + 1))
+    for label, runs in [("embedded", base)] + [(f"{w} worker(s)", r) for w, r, _ in rows]:
+        cells = [statistics.median(f.cpu_ms_per_event[role] for f in runs) for role in roles]
+        print(f"| {label} | " + " | ".join(f"{c:.2f}" for c in cells) + f" | {sum(cells):.2f} |")
 
     print(
         f"\n2 ingest processes, PostgreSQL + Redis; medians of {args.runs} bursts of "
