@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import socket
 import threading
 import time
@@ -129,6 +130,11 @@ class DigestWorker:
                 self._sweep_if_due()
                 worked = self.run_once()
             except (OperationalError, QueueUnavailable) as exc:
+                if _lost_a_race(exc):
+                    # Another worker's transaction won a lock cycle: retry at once.
+                    log.warning("digest: transaction rolled back, retrying: %s", exc)
+                    self._stop.wait(random.uniform(0.0, 0.05))
+                    continue
                 # Back off while the database or the queue is down; nothing was acked.
                 log.error("digest: %s unavailable, retrying: %s", _which(exc), exc)
                 self._stop.wait(1.0)
@@ -345,6 +351,12 @@ def project_config(settings: ProjectSettings) -> ProjectConfig:
     except ValueError as exc:
         log.error("project %s: bad in-app rules, ignoring them: %s", settings.slug, exc)
     return ProjectConfig(scrub=scrub, fingerprint_rules=rules, in_app_rules=in_app)
+
+
+def _lost_a_race(exc: Exception) -> bool:
+    """A deadlock or serialization failure (SQLSTATE 40P01/40001): the database is
+    fine, the transaction just has to run again."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in ("40P01", "40001")
 
 
 def _which(exc: Exception) -> str:

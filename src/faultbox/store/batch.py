@@ -184,7 +184,7 @@ def _resolve_issues(
     hashes_by_project: dict[int, list[str]] = defaultdict(list)
     for project_id, digest in first_of_hash:
         hashes_by_project[project_id].append(digest)
-    for project_id, hashes in hashes_by_project.items():
+    for project_id, hashes in sorted(hashes_by_project.items()):
         for digest, issue_id in _lookup_hashes(conn, project_id, hashes).items():
             found[(project_id, digest)] = issue_id
     _adopt_secondary_hashes(conn, first_of_hash, found)
@@ -192,7 +192,7 @@ def _resolve_issues(
     new_by_project: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for key in missing:
         new_by_project[key[0]].append(key)
-    for project_id, keys in new_by_project.items():
+    for project_id, keys in sorted(new_by_project.items()):
         counter = conn.execute(
             update(projects)
             .where(projects.c.id == project_id)
@@ -295,7 +295,9 @@ def _update_issue_counters(
     for p in sorted(batch, key=lambda p: p.event.timestamp):
         latest_grouping[issue_of_hash[(p.event.project_id, p.grouping.hash)]] = p.grouping
     params = []
-    for issue_id, evs in by_issue.items():
+    # In id order: workers committing batches side by side then lock the issues they
+    # share in the same order, instead of deadlocking (seen with 2+ workers on PostgreSQL).
+    for issue_id, evs in sorted(by_issue.items()):
         newest = max(evs, key=lambda e: e.timestamp)
         with_release = sorted((e for e in evs if e.release), key=lambda e: e.timestamp)
         releases = [e.release for e in with_release if e.release]
