@@ -267,6 +267,20 @@ class RedisStreams:
                 if "BUSYGROUP" not in str(exc):
                     raise
         self._groups_ready = True
+        self._warn_if_not_durable()
+
+    def _warn_if_not_durable(self) -> None:
+        """Events live only in Redis between ingest's 200 and the worker's commit: a
+        Redis without its append-only file loses them when it restarts."""
+        try:
+            appendonly = self._redis.config_get("appendonly").get("appendonly")
+        except RedisError:  # CONFIG may be disabled (managed Redis): nothing to say
+            return
+        if appendonly in ("no", b"no"):
+            log.warning(
+                "redis queue: Redis runs without 'appendonly yes': events it acknowledged "
+                "are lost if it restarts (see docs/deployment.md, Redis)"
+            )
 
     def ack(self, ids: list[int]) -> None:
         if not ids:

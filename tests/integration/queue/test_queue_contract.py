@@ -170,3 +170,28 @@ def test_an_unreachable_redis_is_unavailable_not_lost() -> None:
         queue.exact_depth()
     assert queue.has_claimable() is False
     asyncio.run(queue.aclose())
+
+
+def test_a_redis_without_its_append_only_file_is_warned_about(
+    redis_queue: dict[str, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.e2e.scale_support import PrivateRedis
+
+    def warned(url: str) -> bool:
+        caplog.clear()
+        queue = RedisStreams(
+            url, name=redis_queue["queue_name"], shards=1, max_depth=10, claim_idle_seconds=1
+        )
+        queue.claim(1)
+        queue.close()
+        return any("appendonly" in r.getMessage() for r in caplog.records)
+
+    client = redis.Redis.from_url(redis_queue["queue_url"])
+    shared_keeps_nothing = client.config_get("appendonly")["appendonly"] == "no"
+    client.close()
+    assert warned(redis_queue["queue_url"]) is shared_keeps_nothing
+    durable = PrivateRedis(tmp_path / "redis")  # appendonly yes, appendfsync always
+    try:
+        assert warned(durable.url) is False
+    finally:
+        durable.stop()
