@@ -6,12 +6,14 @@ exists in someone else's team; a visible thing the role may not change answers 4
 
 from __future__ import annotations
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Request
 from sqlalchemy import Connection
 
+from faultbox.store.db import read_connection
 from faultbox.store.errors import NotFound
 from faultbox.store.projects import Project, get_project, get_project_by_id
 from faultbox.web.identity import WebUser
+from faultbox.web.session import engine_of
 
 
 def project_for(
@@ -26,6 +28,13 @@ def project_for(
     if not user.may(project.id, scope):
         raise HTTPException(403, f"your role on {project.name} does not allow this ({scope})")
     return project
+
+
+def scoped_project(request: Request, user: WebUser, slug: str, scope: str) -> Project:
+    """:func:`project_for` in a read transaction of its own: the check a form post makes
+    before its write transaction."""
+    with read_connection(engine_of(request)) as conn:
+        return project_for(conn, user, slug, scope=scope)
 
 
 def project_by_id_for(

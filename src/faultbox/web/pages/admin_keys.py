@@ -21,7 +21,7 @@ from faultbox.store.admin_keys import ProjectKey, project_key, project_keys_of, 
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.errors import NotFound
 from faultbox.store.projects import Project, create_key
-from faultbox.web.access import project_for
+from faultbox.web.access import project_for, scoped_project
 from faultbox.web.csrf import csrf_protect
 from faultbox.web.identity import WebUser
 from faultbox.web.pages.admin_common import MAX_LABEL, done, forget_cached_keys, notice
@@ -77,11 +77,6 @@ def keys_list(request: Request, user: SignedIn, slug: str) -> Response:
     return _keys_page(request, user, slug)
 
 
-def _admin_project(request: Request, user: WebUser, slug: str) -> Project:
-    with read_connection(engine_of(request)) as conn:
-        return project_for(conn, user, slug, scope=ADMIN_SCOPE)
-
-
 @router.post("/admin/projects/{slug}/keys")
 def key_create(
     request: Request,
@@ -89,7 +84,7 @@ def key_create(
     slug: str,
     label: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    project = _admin_project(request, user, slug)
+    project = scoped_project(request, user, slug, ADMIN_SCOPE)
     label = label.strip() or "Default"
     if len(label) > MAX_LABEL:
         return _keys_page(
@@ -114,7 +109,7 @@ def _key_of(request: Request, project: Project, key_id: int) -> ProjectKey:
 
 @router.post("/admin/projects/{slug}/keys/{key_id}/revoke")
 def key_revoke(request: Request, user: SignedIn, slug: str, key_id: int) -> Response:
-    project = _admin_project(request, user, slug)
+    project = scoped_project(request, user, slug, ADMIN_SCOPE)
     key = _key_of(request, project, key_id)
     with write_transaction(engine_of(request)) as conn:
         set_key_active(conn, key.id, False)
@@ -124,7 +119,7 @@ def key_revoke(request: Request, user: SignedIn, slug: str, key_id: int) -> Resp
 
 @router.post("/admin/projects/{slug}/keys/{key_id}/rotate")
 def key_rotate(request: Request, user: SignedIn, slug: str, key_id: int) -> Response:
-    project = _admin_project(request, user, slug)
+    project = scoped_project(request, user, slug, ADMIN_SCOPE)
     key = _key_of(request, project, key_id)
     if not key.is_active:
         return _keys_page(

@@ -15,7 +15,6 @@ from faultbox.query.stats.outcomes import outcome_summary
 from faultbox.query.stats.window import parse_window
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.errors import NotFound
-from faultbox.store.projects import Project
 from faultbox.store.protection import (
     key_limits,
     key_limits_of,
@@ -23,7 +22,7 @@ from faultbox.store.protection import (
     set_key_limits,
     set_project_protection,
 )
-from faultbox.web.access import project_for
+from faultbox.web.access import project_for, scoped_project
 from faultbox.web.csrf import csrf_protect
 from faultbox.web.identity import WebUser
 from faultbox.web.pages.admin_common import done, forget_cached_keys, notice
@@ -90,11 +89,6 @@ def protection_page(request: Request, user: SignedIn, slug: str) -> Response:
     return _page(request, user, slug)
 
 
-def _project(request: Request, user: WebUser, slug: str, scope: str) -> Project:
-    with read_connection(engine_of(request)) as conn:
-        return project_for(conn, user, slug, scope=scope)
-
-
 def parse_sample_rate(raw: str) -> float | None:
     """Empty: every event; else a share from 0 to 1 (or a percentage, ``25%``)."""
     text = raw.strip()
@@ -130,7 +124,7 @@ def save_project(
     sample_rate: Annotated[str, Form(max_length=100)] = "",
     spike_protection: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    project = _project(request, user, slug, WRITE_SCOPE)
+    project = scoped_project(request, user, slug, WRITE_SCOPE)
     try:
         rate = parse_sample_rate(sample_rate)
     except FormProblem as exc:
@@ -152,7 +146,7 @@ def save_key(
     per_minute: Annotated[str, Form(max_length=100)] = "",
     per_day: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    project = _project(request, user, slug, KEY_SCOPE)
+    project = scoped_project(request, user, slug, KEY_SCOPE)
     try:
         limits: dict[str, Any] = {
             "per_minute": parse_limit(per_minute, "rate limit per minute", MAX_PER_MINUTE),
@@ -162,11 +156,9 @@ def save_key(
         return _page(request, user, slug, error=str(exc), status_code=400)
     with write_transaction(engine_of(request)) as conn:
         try:
-            key = key_limits(conn, project.id, key_id) if 0 < key_id < 2**63 else None
+            key = key_limits(conn, project.id, key_id)
         except NotFound:
-            key = None
-        if key is None:
-            raise HTTPException(404, "no such key in this project")
+            raise HTTPException(404, "no such key in this project") from None
         set_key_limits(conn, key.id, **limits)
     forget_cached_keys(request)
     return done(f"/admin/projects/{project.slug}/protection", "saved")

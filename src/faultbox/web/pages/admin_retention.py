@@ -19,7 +19,7 @@ from faultbox.lifecycle.retention import (
 )
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.retention import LEVEL_CLASSES, project_retentions, set_project_retention
-from faultbox.web.access import project_for
+from faultbox.web.access import project_for, scoped_project
 from faultbox.web.csrf import csrf_protect
 from faultbox.web.identity import WebUser
 from faultbox.web.pages.admin_common import done, notice, sentence
@@ -95,8 +95,7 @@ def save_retention(
     info_days: Annotated[str, Form(max_length=20)] = "",
     error_days: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    with read_connection(engine_of(request)) as conn:
-        project = project_for(conn, user, slug, scope=WRITE_SCOPE)
+    project = scoped_project(request, user, slug, WRITE_SCOPE)
     typed = {"info": info_days.strip(), "error": error_days.strip()}
     try:
         values = {

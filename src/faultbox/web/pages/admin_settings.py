@@ -26,7 +26,7 @@ from faultbox.store.projects import (
     set_scrub_config,
 )
 from faultbox.store.severity_rules import set_severity_rules, severity_rules_of
-from faultbox.web.access import project_for
+from faultbox.web.access import project_for, scoped_project
 from faultbox.web.csrf import csrf_protect
 from faultbox.web.identity import WebUser
 from faultbox.web.pages.admin_common import MAX_RULES, done, notice, sentence
@@ -118,11 +118,6 @@ def settings_tab(request: Request, user: SignedIn, slug: str, tab: str) -> Respo
     return _settings_page(request, user, slug, tab)
 
 
-def _writable(request: Request, user: WebUser, slug: str) -> Project:
-    with read_connection(engine_of(request)) as conn:
-        return project_for(conn, user, slug, scope=WRITE_SCOPE)
-
-
 def _saved(project: Project, tab: str) -> Response:
     return done(f"/admin/projects/{project.slug}/settings/{tab}", "saved")
 
@@ -138,7 +133,7 @@ def save_scrubbing(
     scrub_credit_cards: Annotated[str, Form(max_length=10)] = "",
     scrub_ip_addresses: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    project = _writable(request, user, slug)
+    project = scoped_project(request, user, slug, WRITE_SCOPE)
     body = {
         "enabled": bool(enabled),
         "extra_fields": _lines(extra_fields),
@@ -171,7 +166,7 @@ def save_in_app(
     include: Annotated[str, Form(max_length=MAX_LINES_FIELD)] = "",
     exclude: Annotated[str, Form(max_length=MAX_LINES_FIELD)] = "",
 ) -> Response:
-    project = _writable(request, user, slug)
+    project = scoped_project(request, user, slug, WRITE_SCOPE)
     try:
         rules = InAppRules.from_json({"include": _lines(include), "exclude": _lines(exclude)})
     except ValueError as exc:
@@ -206,7 +201,7 @@ def save_fingerprint(
     slug: str,
     rules: Annotated[str, Form(max_length=MAX_RULES * 2)] = "",
 ) -> Response:
-    project = _writable(request, user, slug)
+    project = scoped_project(request, user, slug, WRITE_SCOPE)
     text = _rule_text(rules)
     error = _rules_error(text, parse_rules)
     if error:
@@ -231,7 +226,7 @@ def save_severity(
     slug: str,
     rules: Annotated[str, Form(max_length=MAX_RULES * 2)] = "",
 ) -> Response:
-    project = _writable(request, user, slug)
+    project = scoped_project(request, user, slug, WRITE_SCOPE)
     text = _rule_text(rules)
     error = _rules_error(text, parse_severity_rules)
     if error:

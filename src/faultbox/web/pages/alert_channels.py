@@ -21,7 +21,7 @@ from faultbox.store import alert_channels
 from faultbox.store.alert_channels import ROLES, ChannelRow
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.projects import Project
-from faultbox.web.access import project_for
+from faultbox.web.access import project_for, scoped_project
 from faultbox.web.csrf import csrf_protect
 from faultbox.web.identity import WebUser
 from faultbox.web.pages.admin_common import done
@@ -117,11 +117,6 @@ def channels_list(request: Request, user: SignedIn, slug: str) -> Response:
     return _channels_page(request, user, slug)
 
 
-def _writable(request: Request, user: WebUser, slug: str) -> Project:
-    with read_connection(engine_of(request)) as conn:
-        return project_for(conn, user, slug, scope=ALERTS_WRITE)
-
-
 def _channel_of(request: Request, project: Project, channel_id: int) -> ChannelRow:
     with read_connection(engine_of(request)) as conn:
         channel = alert_channels.get_channel(conn, channel_id)
@@ -177,7 +172,7 @@ def channel_edit(request: Request, user: SignedIn, slug: str, channel_id: int) -
 
 @router.post("/projects/{slug}/alerts/channels")
 def channel_create(request: Request, user: SignedIn, slug: str, form: Posted) -> Response:
-    project = _writable(request, user, slug)
+    project = scoped_project(request, user, slug, ALERTS_WRITE)
     kind = text(form, "kind")
     settings: Settings = request.app.state.settings
     try:
@@ -215,7 +210,7 @@ def channel_create(request: Request, user: SignedIn, slug: str, form: Posted) ->
 def channel_save(
     request: Request, user: SignedIn, slug: str, channel_id: int, form: Posted
 ) -> Response:
-    project = _writable(request, user, slug)
+    project = scoped_project(request, user, slug, ALERTS_WRITE)
     channel = _channel_of(request, project, channel_id)
     settings: Settings = request.app.state.settings
     try:
@@ -257,7 +252,7 @@ def channel_save(
 
 @router.post("/projects/{slug}/alerts/channels/{channel_id}/delete")
 def channel_delete(request: Request, user: SignedIn, slug: str, channel_id: int) -> Response:
-    project = _writable(request, user, slug)
+    project = scoped_project(request, user, slug, ALERTS_WRITE)
     channel = _channel_of(request, project, channel_id)
     with write_transaction(engine_of(request)) as conn:
         users = rule_admin.rules_naming(conn, channel)
@@ -278,7 +273,7 @@ def channel_delete(request: Request, user: SignedIn, slug: str, channel_id: int)
 @router.post("/projects/{slug}/alerts/channels/{channel_id}/test")
 def channel_test(request: Request, user: SignedIn, slug: str, channel_id: int) -> Response:
     """Send a test notification now and show what the service answered."""
-    project = _writable(request, user, slug)
+    project = scoped_project(request, user, slug, ALERTS_WRITE)
     channel = _channel_of(request, project, channel_id)
     result = dispatch.send_test(
         engine_of(request), request.app.state.settings, channel.id, clock.now()

@@ -22,7 +22,7 @@ from faultbox.store.alert_channels import project_channels
 from faultbox.store.alert_rules import RuleRow
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.projects import Project
-from faultbox.web.access import project_for
+from faultbox.web.access import project_for, scoped_project
 from faultbox.web.csrf import csrf_protect
 from faultbox.web.identity import WebUser
 from faultbox.web.pages.admin_common import done, sentence
@@ -132,11 +132,6 @@ def _escalation_rows(levels: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @router.get("/projects/{slug}/alerts")
 def rules_list(request: Request, user: SignedIn, slug: str) -> Response:
     return _rules_page(request, user, slug)
-
-
-def _writable(request: Request, user: WebUser, slug: str) -> Project:
-    with read_connection(engine_of(request)) as conn:
-        return project_for(conn, user, slug, scope=ALERTS_WRITE)
 
 
 def _rule_of(request: Request, project: Project, rule_id: int) -> RuleRow:
@@ -274,7 +269,7 @@ def _raw_values(form: FormData) -> dict[str, Any]:
 
 @router.post("/projects/{slug}/alerts/rules")
 def rule_create(request: Request, user: SignedIn, slug: str, form: Posted) -> Response:
-    project = _writable(request, user, slug)
+    project = scoped_project(request, user, slug, ALERTS_WRITE)
     try:
         values = _values(form)
         with write_transaction(engine_of(request)) as conn:
@@ -288,7 +283,7 @@ def rule_create(request: Request, user: SignedIn, slug: str, form: Posted) -> Re
 
 @router.post("/projects/{slug}/alerts/rules/{rule_id}")
 def rule_save(request: Request, user: SignedIn, slug: str, rule_id: int, form: Posted) -> Response:
-    project = _writable(request, user, slug)
+    project = scoped_project(request, user, slug, ALERTS_WRITE)
     rule = _rule_of(request, project, rule_id)
     try:
         values = _values(form)
@@ -312,7 +307,7 @@ def rule_save(request: Request, user: SignedIn, slug: str, rule_id: int, form: P
 def rule_enable(
     request: Request, user: SignedIn, slug: str, rule_id: int, form: Posted
 ) -> Response:
-    project = _writable(request, user, slug)
+    project = scoped_project(request, user, slug, ALERTS_WRITE)
     rule = _rule_of(request, project, rule_id)
     enabled = text(form, "enabled") == "1"
     with write_transaction(engine_of(request)) as conn:
@@ -322,7 +317,7 @@ def rule_enable(
 
 @router.post("/projects/{slug}/alerts/rules/{rule_id}/delete")
 def rule_delete(request: Request, user: SignedIn, slug: str, rule_id: int) -> Response:
-    project = _writable(request, user, slug)
+    project = scoped_project(request, user, slug, ALERTS_WRITE)
     rule = _rule_of(request, project, rule_id)
     with write_transaction(engine_of(request)) as conn:
         alert_rules.delete_rule(conn, rule.id)
