@@ -100,6 +100,8 @@ def test_key_limits_are_set_reset_and_guarded(live_server: LiveServer) -> None:
             422,
         )
     assert call(server, "PATCH", key_path(server, 999_999), token, {}).status_code == 404
+    # Beyond any database integer: still just "no such key", never a server error.
+    assert call(server, "PATCH", key_path(server, 2**70), token, {}).status_code == 404
     with read_connection(server.engine) as conn:
         assert project_keys_of(conn, other.id)[0].id == other_key  # untouched
 

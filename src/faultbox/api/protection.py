@@ -143,11 +143,9 @@ def patch_key_limits(
     sent = body.model_fields_set
     with write_transaction(engine_of(request)) as conn:
         try:
-            key = key_limits(conn, project.id, key_id) if 0 < key_id < 2**63 else None
+            key = key_limits(conn, project.id, key_id)
         except NotFound:
-            key = None
-        if key is None:
-            raise HTTPException(404, f"no key {key_id} in project {slug!r}")
+            raise HTTPException(404, f"no key {key_id} in project {slug!r}") from None
         set_key_limits(
             conn,
             key.id,

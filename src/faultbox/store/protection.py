@@ -59,6 +59,7 @@ def key_limits_of(conn: Connection, project_id: int) -> list[KeyLimits]:
 
 
 def key_limits(conn: Connection, project_id: int, key_id: int) -> KeyLimits:
+    # Matched in Python among the project's few keys: any integer id is safe to ask for.
     for key in key_limits_of(conn, project_id):
         if key.id == key_id:
             return key
