@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -332,6 +333,36 @@ def test_garbage_items_get_a_clear_400(
     assert response.status_code == 400, response.text
     assert message in response.json()["detail"]
     assert f"({item_type})" in response.json()["detail"]
+
+
+def test_a_bad_item_beside_an_event_costs_only_itself(sqlite_server: LiveServer) -> None:
+    """sentry-sdk sends the session update in the error's envelope: a malformed session
+    must not lose the error. The bad item is dropped and counted as invalid."""
+    server = sqlite_server
+    event_id = uuid.uuid4().hex
+    body = b"\n".join(
+        [
+            orjson.dumps({"event_id": event_id}),
+            b'{"type":"event"}',
+            orjson.dumps({"message": "kept beside a bad session", "level": "error"}),
+            b'{"type":"session"}',
+            orjson.dumps({"sid": "s", "status": "dead", "attrs": {"release": "r"}}),
+            b'{"type":"check_in"}',
+            b"[1]",
+        ]
+    )
+    response = server.post(f"/api/{server.project.id}/envelope/", body, server.auth_header())
+    assert response.status_code == 200, response.text
+    assert response.json() == {"id": event_id}
+    server.wait_events(1)
+    assert server.issues()[0]["title"] == "kept beside a bad session"
+
+    def invalid() -> dict[str, int]:
+        data = server.api_json("/api/v1/stats/outcomes", project=server.project.slug, period="24h")
+        return {d["reason"]: d["quantity"] for d in data["dropped"] if d["outcome"] == "invalid"}
+
+    assert wait_for(lambda: invalid() or None) == {"invalid_session": 1, "invalid_check_in": 1}
+    assert _accepted(server, "error") == 1
 
 
 def test_a_check_in_for_an_unknown_monitor_is_dead_lettered(sqlite_server: LiveServer) -> None:

@@ -112,5 +112,6 @@ def stats_outcomes(
 ) -> dict[str, Any]:
     """Events accepted, and dropped by outcome and reason (rate_limited: key_rate_limit,
     key_quota, spike_protection; filtered: sample_rate, discarded; rejected: queue_full;
+    invalid: an envelope's malformed item dropped beside good ones, e.g. invalid_session;
     client_discard: what SDKs report they dropped, e.g. ratelimit_backoff)."""
     return _answer(request, principal, project, period, outcome_summary)

@@ -144,28 +144,44 @@ async def _accept_envelope(
     received = now()
     messages: list[NewMessage] = []
     answer_id = header_event_id
+    refusals: list[BadRequest] = []
     for index, item in enumerate(envelope.items):
         category = CATEGORY_OF_ITEM.get(item.type, "default")
-        if item.type == "event":
-            payload = loads_json_object(item.payload, f"item {index} (event)", check_depth=False)
-            event_id = (
-                header_event_id or normalize_event_id(payload.get("event_id")) or uuid.uuid4().hex
-            )
-            answer_id = answer_id or event_id
-            messages.append(
-                NewMessage(project_id, Kind.SENTRY_EVENT, event_id, received, item.payload, meta)
-            )
-        elif item.type in ("user_report", "feedback"):
-            message = _user_report(item, index, project_id, header_event_id, received, meta)
-            if message is not None:
-                messages.append(message)
-        elif item.type == "client_report":
-            _count_client_report(ctx, project_id, item)
-        elif item.type in ("check_in", "session", "sessions"):
-            messages.append(_health_message(item, index, project_id, received, meta))
-        else:
-            # Accepted and dropped: transactions, sessions, attachments, logs, spans…
-            ctx.outcomes.add(project_id, category, "dropped", "not_stored", _quantity(item))
+        try:
+            if item.type == "event":
+                payload = loads_json_object(
+                    item.payload, f"item {index} (event)", check_depth=False
+                )
+                event_id = (
+                    header_event_id
+                    or normalize_event_id(payload.get("event_id"))
+                    or uuid.uuid4().hex
+                )
+                answer_id = answer_id or event_id
+                messages.append(
+                    NewMessage(
+                        project_id, Kind.SENTRY_EVENT, event_id, received, item.payload, meta
+                    )
+                )
+            elif item.type in ("user_report", "feedback"):
+                messages.append(
+                    _user_report(item, index, project_id, header_event_id, received, meta)
+                )
+            elif item.type == "client_report":
+                _count_client_report(ctx, project_id, item)
+            elif item.type in ("check_in", "session", "sessions"):
+                messages.append(_health_message(item, index, project_id, received, meta))
+            else:
+                # Accepted and dropped: transactions, attachments, logs, spans…
+                ctx.outcomes.add(project_id, category, "dropped", "not_stored", _quantity(item))
+        except BadRequest as refusal:
+            # One bad item (a malformed session beside an error, say) must not cost the
+            # envelope's other items: drop it and count it, as Relay does.
+            refusals.append(refusal)
+            ctx.outcomes.add(project_id, category, "invalid", f"invalid_{item.type}"[:64])
+    if refusals and not messages:
+        # Nothing usable: the sender gets the reason rather than a silent 200.
+        raise refusals[0]
     admission = await ctx.admit(key, messages)
     if admission.limited is not None and not admission.kept:
         raise admission.limited
@@ -208,7 +224,7 @@ def _user_report(
     header_event_id: str | None,
     received: float,
     meta: IngestMeta,
-) -> NewMessage | None:
+) -> NewMessage:
     payload = loads_json_object(item.payload, f"item {index} ({item.type})")
     if item.type == "feedback":
         contexts = payload.get("contexts")

@@ -17,7 +17,7 @@ from faultbox.store.schema import outcomes, project_keys, projects
 EVENT_CATEGORIES = ("error", "default", "security")
 # Outcomes that mean an item was not stored although it reached us (or, for
 # client_discard, the SDK's own report of what it did not send, e.g. while rate limited).
-DROP_OUTCOMES = ("rate_limited", "filtered", "rejected", "client_discard")
+DROP_OUTCOMES = ("rate_limited", "filtered", "rejected", "invalid", "client_discard")
 
 
 @dataclass(frozen=True, slots=True)
