@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from faultbox.config import ConfigError, Settings, load_settings
-from faultbox.store import migrate as migrations
 from faultbox.store.db import open_engine
 from faultbox.store.errors import AlreadyExists, NotFound
 
@@ -47,6 +46,8 @@ def settings_from(**overrides: Any) -> Settings:
 
 
 def migrated_engine(settings: Settings) -> Engine:
+    from faultbox.store import migrate as migrations  # alembic: only commands that open the db
+
     engine = open_engine(settings.database_url)
     try:
         migrations.upgrade(engine)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from faultbox.config import Settings
 from faultbox.queue.base import Queue
-from faultbox.queue.redis_streams import RedisStreams
 from faultbox.queue.sqlite_inbox import SqliteInbox
 
 
 def open_queue(settings: Settings) -> Queue:
     if settings.queue_url:
+        # redis-py is imported only in scale mode (it costs the embedded CLI ~75 ms).
+        from faultbox.queue.redis_streams import RedisStreams
+
         return RedisStreams(
             settings.queue_url,
             name=settings.queue_name,
