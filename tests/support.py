@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import socket
 import threading
@@ -109,13 +110,20 @@ class LiveServer:
         return {"X-Sentry-Auth": f"Sentry sentry_key={self.project.public_key}, sentry_version=7"}
 
 
+@functools.cache
+def password_hash(password: str) -> str:
+    """One argon2 hash per password per test session: argon2 is slow on purpose (~0.15 s
+    on this machine), and every live server's seed used to pay it."""
+    return hash_password(password)
+
+
 def seed(engine: Engine, public_url: str, project_name: str = "backend") -> tuple[Project, str]:
     with write_transaction(engine) as conn:
         team_id = ensure_team(conn, "default")
         user = create_user(
             conn,
             email="admin@example.com",
-            password_hash=hash_password("s3cret-pass"),
+            password_hash=password_hash("s3cret-pass"),
             is_superuser=True,
         )
         add_member(conn, team_id=team_id, user_id=user.id, role="owner")

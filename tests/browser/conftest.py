@@ -13,7 +13,6 @@ Debian's ``chromium`` package and the tests launch ``/usr/bin/chromium`` (or
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import shutil
@@ -41,13 +40,12 @@ from playwright.sync_api import (
 from sentry_sdk.scope import Scope, use_isolation_scope, use_scope
 
 from faultbox import clock
-from faultbox.accounts.passwords import hash_password
 from faultbox.store.accounts import add_member, create_user, ensure_team, get_user_by_email
 from faultbox.store.db import write_transaction
 from faultbox.store.projects import Project, create_project
 from faultbox.store.web_sessions import start_session
 from faultbox.web.session import SESSION_COOKIE
-from tests.support import REPO, LiveServer, free_port, wait_for
+from tests.support import REPO, LiveServer, free_port, password_hash, wait_for
 
 CHROMIUM = os.environ.get("FAULTBOX_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -294,12 +292,6 @@ def csrf_token(page: Page) -> str:
     return token
 
 
-@functools.cache
-def _hash(password: str) -> str:
-    """One (salted) hash per password per session: argon2 is slow on purpose."""
-    return hash_password(password)
-
-
 def make_user(
     server: LiveServer,
     email: str,
@@ -312,7 +304,9 @@ def make_user(
     """A user with ``role`` in ``team`` (created if needed; 'default' owns 'backend')."""
     with write_transaction(server.engine) as conn:
         team_id = ensure_team(conn, team)
-        user = create_user(conn, email=email, password_hash=_hash(password), is_superuser=superuser)
+        user = create_user(
+            conn, email=email, password_hash=password_hash(password), is_superuser=superuser
+        )
         add_member(conn, team_id=team_id, user_id=user.id, role=role)
     return user.id
 

@@ -22,12 +22,11 @@ import orjson
 import pytest
 from sqlalchemy import update
 
-from faultbox.accounts.passwords import hash_password
 from faultbox.store.accounts import add_member, create_token, create_user, ensure_team
 from faultbox.store.db import write_transaction
 from faultbox.store.projects import Project, create_project
 from faultbox.store.schema import issues, users
-from tests.support import LiveServer, wait_for
+from tests.support import LiveServer, password_hash, wait_for
 
 DAY = 86400.0
 READ_ALL = ["project:read", "event:read"]
@@ -55,7 +54,7 @@ def new_user(server: LiveServer, email: str, scopes: list[str], team: str | None
     """A non-superuser (a member of ``team`` when given) and a token for it."""
     with write_transaction(server.engine) as conn:
         user = create_user(
-            conn, email=email, password_hash=hash_password("pw-12345678"), is_superuser=False
+            conn, email=email, password_hash=password_hash("pw-12345678"), is_superuser=False
         )
         if team:
             add_member(conn, team_id=ensure_team(conn, team), user_id=user.id, role="member")

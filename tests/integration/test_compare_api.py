@@ -15,12 +15,11 @@ import orjson
 import pytest
 import sentry_sdk
 
-from faultbox.accounts.passwords import hash_password
 from faultbox.query.dsn import dsn_for
 from faultbox.store.accounts import add_member, create_token, create_user, ensure_team
 from faultbox.store.db import write_transaction
 from faultbox.store.projects import create_project
-from tests.support import LiveServer, wait_for
+from tests.support import LiveServer, password_hash, wait_for
 
 MODULE = __name__
 PRICES = {"apple": 3}
@@ -270,9 +269,11 @@ def _outsider(server: LiveServer) -> tuple[str, str]:
     """A user of another team with every read scope, and an event of that team's project."""
     with write_transaction(server.engine) as conn:
         team_id = ensure_team(conn, "others")
-        password_hash = hash_password("pw-12345678")
         user = create_user(
-            conn, email="outsider@example.com", password_hash=password_hash, is_superuser=False
+            conn,
+            email="outsider@example.com",
+            password_hash=password_hash("pw-12345678"),
+            is_superuser=False,
         )
         add_member(conn, team_id=team_id, user_id=user.id, role="member")
         token = create_token(conn, user_id=user.id, scopes=["project:read", "event:read"])

@@ -7,6 +7,7 @@ cannot be skipped silently.
 from __future__ import annotations
 
 import gzip
+from pathlib import Path
 
 import httpx
 import orjson
@@ -124,12 +125,12 @@ def _store_body(raw: bytes) -> bytes:
 
 @pytest.fixture(scope="module")
 def results(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path
 ) -> tuple[LiveServer, dict[str, httpx.Response]]:
     from tests.conftest import _live
 
     tmp = tmp_path_factory.mktemp("corpus")
-    gen = _live(tmp, f"sqlite:///{tmp / 'faultbox.sqlite3'}")
+    gen = _live(tmp, f"sqlite:///{tmp / 'faultbox.sqlite3'}", migrated_sqlite)
     server = next(gen)
     answers = {
         rel: _send(server, rel)

@@ -12,11 +12,10 @@ import sentry_sdk
 from sqlalchemy import update
 
 from faultbox import clock
-from faultbox.accounts.passwords import hash_password
 from faultbox.store.accounts import add_member, create_token, create_user, ensure_team
 from faultbox.store.db import write_transaction
 from faultbox.store.schema import issues
-from tests.support import LiveServer, wait_for
+from tests.support import LiveServer, password_hash, wait_for
 
 T0 = 1_900_000_000.0
 
@@ -218,7 +217,7 @@ def test_comments_and_permissions(sdk: LiveServer) -> None:
         other = create_user(
             conn,
             email="bob@example.com",
-            password_hash=hash_password("pw-12345678"),
+            password_hash=password_hash("pw-12345678"),
             is_superuser=False,
         )
         add_member(conn, team_id=team, user_id=other.id, role="member")
@@ -226,7 +225,7 @@ def test_comments_and_permissions(sdk: LiveServer) -> None:
         stranger = create_user(
             conn,
             email="eve@example.com",
-            password_hash=hash_password("pw-12345678"),
+            password_hash=password_hash("pw-12345678"),
             is_superuser=False,
         )
         add_member(conn, team_id=ensure_team(conn, "other"), user_id=stranger.id, role="owner")

@@ -11,7 +11,6 @@ import httpx
 import pytest
 import sentry_sdk
 
-from faultbox.accounts.passwords import hash_password
 from faultbox.store.accounts import (
     add_member,
     create_token,
@@ -21,7 +20,7 @@ from faultbox.store.accounts import (
 )
 from faultbox.store.db import write_transaction
 from faultbox.store.projects import create_project
-from tests.support import LiveServer, wait_for
+from tests.support import LiveServer, password_hash, wait_for
 
 
 @pytest.fixture
@@ -82,7 +81,7 @@ def _other_team(server: LiveServer) -> str:
         user = create_user(
             conn,
             email="dev@example.com",
-            password_hash=hash_password("pw-123456"),
+            password_hash=password_hash("pw-123456"),
             is_superuser=False,
         )
         add_member(conn, team_id=team, user_id=user.id, role="member")

@@ -18,7 +18,6 @@ import sentry_sdk
 from markdown_it import MarkdownIt
 from sqlalchemy import update
 
-from faultbox.accounts.passwords import hash_password
 from faultbox.model import Event, ExceptionValue, Frame, Grouping, event_to_dict
 from faultbox.store.accounts import add_member, create_token, create_user, ensure_team
 from faultbox.store.activity import Activity, record
@@ -27,7 +26,7 @@ from faultbox.store.db import write_transaction
 from faultbox.store.payload import pack
 from faultbox.store.projects import Project, create_project
 from faultbox.store.schema import deploys, issues, pattern_issues, patterns, releases
-from tests.support import LiveServer
+from tests.support import LiveServer, password_hash
 
 HOUR = 480_000  # an arbitrary hour (epoch seconds // 3600)
 T0 = HOUR * 3600.0 + 600  # A's first event: ten minutes into the hour
@@ -238,7 +237,7 @@ def outsider_token(live_server: LiveServer) -> str:
         user = create_user(
             conn,
             email="outsider@example.com",
-            password_hash=hash_password("long-enough-pw"),
+            password_hash=password_hash("long-enough-pw"),
             is_superuser=False,
         )
         add_member(conn, team_id=ensure_team(conn, "others"), user_id=user.id, role="owner")

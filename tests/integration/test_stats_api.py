@@ -11,12 +11,11 @@ import httpx
 import pytest
 
 from faultbox import clock
-from faultbox.accounts.passwords import hash_password
 from faultbox.store.accounts import add_member, create_token, create_user, ensure_team
 from faultbox.store.db import write_transaction
 from faultbox.store.projects import create_project
 from tests.integration.stats_timeline import NOW, D, H, Timeline
-from tests.support import LiveServer
+from tests.support import LiveServer, password_hash
 
 
 @pytest.fixture(autouse=True)
@@ -181,7 +180,7 @@ def test_project_scope_and_authorization(live_server: LiveServer) -> None:
         outsider = create_user(
             conn,
             email="out@example.com",
-            password_hash=hash_password("pw-12345678"),
+            password_hash=password_hash("pw-12345678"),
             is_superuser=False,
         )
         add_member(conn, team_id=other_team, user_id=outsider.id, role="member")

@@ -8,11 +8,10 @@ from contextlib import contextmanager
 
 import httpx
 
-from faultbox.accounts.passwords import hash_password
 from faultbox.store.accounts import add_member, create_user, ensure_team
 from faultbox.store.db import write_transaction
 from faultbox.store.projects import Project, create_project
-from tests.support import LiveServer
+from tests.support import LiveServer, password_hash
 
 ADMIN = ("admin@example.com", "s3cret-pass")
 PASSWORD = "another-s3cret-pass"
@@ -44,7 +43,7 @@ def add_user(server: LiveServer, email: str, role: str, team: str = "default") -
     with write_transaction(server.engine) as conn:
         team_id = ensure_team(conn, team)
         user = create_user(
-            conn, email=email, password_hash=hash_password(PASSWORD), is_superuser=False
+            conn, email=email, password_hash=password_hash(PASSWORD), is_superuser=False
         )
         add_member(conn, team_id=team_id, user_id=user.id, role=role)
 

@@ -10,10 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from faultbox.accounts.passwords import hash_password
 from faultbox.store.accounts import add_member, create_user, ensure_team
 from faultbox.store.db import write_transaction
-from tests.support import LiveServer
+from tests.support import LiveServer, password_hash
 
 ADMIN = ("admin@example.com", "s3cret-pass")
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)"')
@@ -85,7 +84,7 @@ def person(
     """A user (in ``team`` with ``role`` when given); returns the id."""
     with write_transaction(engine) as conn:
         user = create_user(
-            conn, email=email, password_hash=hash_password(password), is_superuser=superuser
+            conn, email=email, password_hash=password_hash(password), is_superuser=superuser
         )
         if role is not None:
             add_member(conn, team_id=ensure_team(conn, team), user_id=user.id, role=role)

@@ -13,14 +13,13 @@ import httpx
 import pytest
 
 from faultbox import clock
-from faultbox.accounts.passwords import hash_password
 from faultbox.alerts import incidents
 from faultbox.store.accounts import add_member, create_token, create_user, ensure_team
 from faultbox.store.alert_deliveries import project_deliveries
 from faultbox.store.db import read_connection, write_transaction
 from tests.integration.alerts.incident_support import Paging, quiet_server
 from tests.integration.alerts.rules_support import MIN, T0
-from tests.support import LiveServer
+from tests.support import LiveServer, password_hash
 from tests.web._signin import other_team_project
 
 
@@ -147,7 +146,7 @@ def test_tokens_and_teams(server: LiveServer) -> None:
     # The seeded admin is a superuser (sees every team): a member of the default team.
     with write_transaction(server.engine) as conn:
         user = create_user(
-            conn, email="dev@example.com", password_hash=hash_password("x" * 12), is_superuser=False
+            conn, email="dev@example.com", password_hash=password_hash("x" * 12), is_superuser=False
         )
         add_member(conn, team_id=ensure_team(conn, "default"), user_id=user.id, role="member")
         token = create_token(conn, user_id=user.id, scopes=["alerts:read", "alerts:write"])
