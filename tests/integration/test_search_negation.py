@@ -97,10 +97,19 @@ _VALUES = {
     "first-seen": ["-5h", "+5h", ">2026-09-21", "<=2026-09-21T12:00:00Z"],
     "last-seen": ["-1h", "+3h", "2026-09-21"],
 }
+# Values a list may hold: a comparison (``>1``) has no place in ``key:[...]``.
+_LISTABLE = {k: [v for v in vs if v[0] not in "<>"] for k, vs in _VALUES.items()}
+_LISTABLE = {k: vs for k, vs in _LISTABLE.items() if len(vs) >= 2}
+_LISTS = st.sampled_from(sorted(_LISTABLE)).flatmap(
+    lambda k: st.lists(st.sampled_from(_LISTABLE[k]), min_size=2, max_size=3, unique=True).map(
+        lambda vs: (k, vs)
+    )
+)
 _TERMS = st.one_of(
     st.sampled_from(sorted(_VALUES)).flatmap(
         lambda k: st.sampled_from(_VALUES[k]).map(lambda v: f"{k}:{v}")
     ),
+    _LISTS.map(lambda kv: f"{kv[0]}:[{', '.join(kv[1])}]"),
     st.lists(st.sampled_from(WORDS), min_size=1, max_size=2).map(lambda w: '"' + " ".join(w) + '"'),
     st.sampled_from([*WORDS, "handler_1", "shop.example.com/cart", "time*", "%"]),
 )
@@ -131,3 +140,35 @@ def test_a_term_and_its_negation_split_the_issues(
     yes, no = ids(term), ids(flipped)
     assert yes | no == everything, text
     assert not yes & no, text
+
+
+def _ids(fixture: tuple[Engine, Project, int, set[int]], text: str) -> set[int]:
+    engine, project, user_id, _ = fixture
+    search = SearchQuery.parse(text, user_id=user_id)
+    search = SearchQuery(search.terms, user_id=user_id, now=NOW)
+    with read_connection(engine) as conn:
+        return set(matching_issue_ids(conn, project.id, IssueFilters(search=search)))
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(listed=_LISTS)
+def test_a_list_matches_the_union_of_its_values(
+    fixture_set: tuple[Engine, Project, int, set[int]], listed: tuple[str, list[str]]
+) -> None:
+    key, values = listed
+    union = set().union(*(_ids(fixture_set, f"{key}:{v}") for v in values))
+    assert _ids(fixture_set, f"{key}:[{', '.join(values)}]") == union
+    assert _ids(fixture_set, f"!{key}:[{', '.join(values)}]") == fixture_set[3] - union
+
+
+def test_a_list_beside_other_terms_is_one_and_term(
+    fixture_set: tuple[Engine, Project, int, set[int]],
+) -> None:
+    either = _ids(fixture_set, "level:[error, fatal]")
+    assert either and either == _ids(fixture_set, "level:error") | _ids(fixture_set, "level:fatal")
+    both = _ids(fixture_set, "level:[error, fatal] environment:production")
+    assert both == either & _ids(fixture_set, "environment:production")

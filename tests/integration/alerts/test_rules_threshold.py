@@ -48,6 +48,17 @@ def test_the_filter_counts_only_matching_events(store: AlertStore) -> None:
     assert fired.value == 6
 
 
+def test_a_listed_filter_counts_events_at_any_listed_level(store: AlertStore) -> None:
+    store.rule("threshold", STREAM, filter="service:payments level:[error, fatal]")
+    payments = store.issue("payments error")
+    store.events(payments, spread(T0 - MIN, T0, 3))
+    store.events(payments, spread(T0 - MIN, T0, 10), level="warning")  # not listed
+    assert store.evaluate(T0) == []
+    store.events(payments, [T0 - 1, T0 - 2, T0 - 3], level="fatal")
+    [fired] = store.evaluate(T0)
+    assert fired.value == 6
+
+
 def test_window_edges(store: AlertStore) -> None:
     """The window is (now − W, now]: an event exactly W old is out, one at now is in."""
     store.rule("threshold", STREAM)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from faultbox.query.search import SearchSyntaxError, parse, render
 from faultbox.query.search.terms import (
+    AnyTerm,
     AssignedTerm,
     CountTerm,
     DateTerm,
@@ -114,6 +115,15 @@ def test_single_terms(text: str, term: object) -> None:
         ('x "a"b', "column 6: expected a space after the closing quote"),
         ("a ! b", "column 3: '!' must stand before a term"),
         ("x " * 60, "too many terms: 60"),
+        ("k:[" + ",".join("v" * 51) + "]", "too many terms: 51"),
+        ("k:[a", "column 1: unterminated list"),
+        ("k:[a b]", "column 6: expected ',' or ']' in the list, got 'b'"),
+        ("k:[]", "empty value in the list for 'k:'"),
+        ("k:[a,]", "empty value in the list for 'k:'"),
+        ("k:[a]b", "column 6: expected a space after ']'"),
+        ('k:["a]', "unterminated quote in the list"),
+        ("level:[error, warn]", "unknown level 'warn'"),
+        ("severity:[>P1]", "bad severity"),
         ("x" * 2001, "query too long"),
     ],
 )
@@ -121,6 +131,29 @@ def test_errors_say_what_is_wrong(text: str, message: str) -> None:
     with pytest.raises(SearchSyntaxError) as raised:
         parse(text)
     assert message in str(raised.value)
+
+
+def test_lists_match_any_of_their_values() -> None:
+    assert parse('level:[error, fatal] !release:[1.0, "2 0", 3*]') == [
+        AnyTerm((TagTerm("level", ("error",)), TagTerm("level", ("fatal",)))),
+        AnyTerm(
+            (
+                TagTerm("release", ("1.0",)),
+                TagTerm("release", ("2 0",)),
+                TagTerm("release", ("3", "")),
+            ),
+            negated=True,
+        ),
+    ]
+    assert parse("user.id:[1,2]") == [AnyTerm((UserTerm("id", ("1",)), UserTerm("id", ("2",))))]
+    assert parse("severity:[P0, P1]") == [
+        AnyTerm((SeverityTerm(Op.EQ, "P0"), SeverityTerm(Op.EQ, "P1")))
+    ]
+    # One value, or the same value twice, is that term alone.
+    assert parse("!k:[a, a]") == [TagTerm("k", ("a",), negated=True)]
+    # A quoted bracket is a literal value; rendering keeps it one.
+    assert parse('k:"[a"') == [TagTerm("k", ("[a",))]
+    assert render(parse('k:"[a" k:["x,y", "]"]')) == 'k:"[a" k:["x,y", "]"]'
 
 
 def test_time_ranges() -> None:
@@ -147,6 +180,7 @@ _PIECES = st.sampled_from(
         ">", ">=", "<", "=", "times-seen:", "users:", "first-seen:", "severity:", "has:",
         "assigned:", "status:", "unresolved", "error", "P1", "-24h", "+7d", "2026-11-01",
         "me", "a@b.c", "timed", "out", "x", "é", "1", "\x00", "\u2028", "user.",
+        "[", "]", ",", ", ", "k:[", "level:[error,",
     ]
 )  # fmt: skip
 _QUERIES = st.one_of(st.text(max_size=60), st.lists(_PIECES, max_size=12).map("".join))
@@ -171,6 +205,9 @@ def test_any_text_parses_or_raises_a_syntax_error(text: str) -> None:
 @example('k:x"y')
 @example("-k:")
 @example("**")
+@example('k:[a, "b c", d*]')
+@example("k:[[]")
+@example('k:["]"]')
 def test_rendered_terms_parse_back_to_the_same_terms(text: str) -> None:
     try:
         terms = parse(text)

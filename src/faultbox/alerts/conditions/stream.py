@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, func, select
 
 from faultbox.query.search import SearchQuery
-from faultbox.query.search.terms import TagTerm
+from faultbox.query.search.terms import AnyTerm, TagTerm, Term
 from faultbox.store.alert_rules import RuleRow
 from faultbox.store.schema import events, issues
 
@@ -35,12 +35,25 @@ def event_filter(conn: Connection, rule: RuleRow, now: float) -> list[ColumnElem
     )
     clauses.append(events.c.issue_id.in_(matching))
     for term in query.terms:
-        column = _EVENT_COLUMNS.get(term.key) if isinstance(term, TagTerm) else None
-        if column is None or not isinstance(term, TagTerm) or term.negated:
+        if term.negated:
             continue
-        if len(term.segments) == 1:
-            clauses.append(func.lower(column) == term.segments[0].lower())
+        values = _exact_values(term.terms if isinstance(term, AnyTerm) else (term,))
+        if values is not None:
+            column, exact = values
+            clauses.append(func.lower(column).in_(sorted(exact)))
     return clauses
+
+
+def _exact_values(terms: tuple[Term, ...]) -> tuple[Any, set[str]] | None:
+    """The event column and values when every term is ``key:value`` (no wildcard) on one
+    event column; else None (the issue-level filter alone decides)."""
+    keys = {t.key for t in terms if isinstance(t, TagTerm) and len(t.segments) == 1}
+    if len(keys) != 1 or not all(isinstance(t, TagTerm) and len(t.segments) == 1 for t in terms):
+        return None
+    column = _EVENT_COLUMNS.get(keys.pop())
+    if column is None:
+        return None
+    return column, {t.segments[0].lower() for t in terms if isinstance(t, TagTerm)}
 
 
 def in_window(start: float, end: float) -> ColumnElement[bool]:

@@ -11,12 +11,24 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, literal, not_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    exists,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
 
 from faultbox.lifecycle.severity import SEVERITIES
 from faultbox.lifecycle.status import FIXED, OPEN
 from faultbox.query.overdue import overdue_clause
 from faultbox.query.search.terms import (
+    AnyTerm,
     AssignedTerm,
     CountTerm,
     DateTerm,
@@ -61,6 +73,9 @@ def _condition(term: Term, user_id: int | None, now: float) -> ColumnElement[boo
 def _positive(term: Term, user_id: int | None, now: float) -> ColumnElement[bool]:
     c = issues.c
     match term:
+        case AnyTerm(terms):
+            # Each alternative is never NULL, so neither is their OR: NOT stays exact.
+            return or_(*(_positive(t, user_id, now) for t in terms))
         case TagTerm(key, segments):
             keys = _TAG_KEYS.get(
                 key.lower(), (key.lower() if key.lower() in _LOWERCASE_KEYS else key,)

@@ -4,16 +4,20 @@
     severity:<=P1 times-seen:>100 first-seen:-24h url:*/checkout* !browser:Safari
     "timed out" checkout time*
 
-Terms are ANDed.  ``!key:value`` or ``-key:value`` negates; ``*`` in a value is a
-wildcard (``\\*`` a literal star).  Anything malformed raises SearchSyntaxError with
-what was expected; nothing else escapes from :func:`parse`.
+Terms are ANDed.  ``key:[a, b]`` matches any of the listed values (Sentry's list
+syntax; ``!key:[a, b]`` none of them).  ``!key:value`` or ``-key:value`` negates;
+``*`` in a value is a wildcard (``\\*`` a literal star).  Anything malformed raises
+SearchSyntaxError with what was expected; nothing else escapes from :func:`parse`.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from faultbox.lifecycle.status import Status
 from faultbox.query.search.scan import KEY, Pair, Scanner, Words
 from faultbox.query.search.terms import (
+    AnyTerm,
     AssignedTerm,
     IsTerm,
     Op,
@@ -69,15 +73,32 @@ def parse(text: str) -> list[Term]:
     if len(text) > MAX_QUERY:
         raise SearchSyntaxError(f"query too long: {len(text)} characters (at most {MAX_QUERY})")
     items = Scanner(text, _COMPARABLE).items()
-    if len(items) > MAX_TERMS:
-        raise SearchSyntaxError(f"too many terms: {len(items)} (at most {MAX_TERMS})")
-    return [_words(i) if isinstance(i, Words) else _pair(i) for i in items]
+    count = sum(max(1, len(i.alternatives)) if isinstance(i, Pair) else 1 for i in items)
+    if count > MAX_TERMS:
+        raise SearchSyntaxError(
+            f"too many terms: {count} (at most {MAX_TERMS}, a listed value counting as one)"
+        )
+    return [_words(i) if isinstance(i, Words) else _listed(i) for i in items]
 
 
 def _words(item: Words) -> TextTerm:
     if not item.quoted and item.text.endswith("*"):
         return TextTerm(item.text[:-1], prefix=True, negated=item.negated)
     return TextTerm(item.text, quoted=item.quoted, negated=item.negated)
+
+
+def _listed(pair: Pair) -> Term:
+    if not pair.alternatives:
+        return _pair(pair)
+    terms = tuple(
+        dict.fromkeys(
+            _pair(replace(pair, segments=segments, alternatives=(), negated=False))
+            for segments in pair.alternatives
+        )
+    )
+    if len(terms) == 1:  # key:[a] is key:a
+        return replace(terms[0], negated=pair.negated)
+    return AnyTerm(terms, pair.negated)
 
 
 def _plain(pair: Pair) -> str:

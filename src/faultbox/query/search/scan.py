@@ -1,4 +1,5 @@
-"""Cut query text into raw pieces: ``[!|-]key:value``, ``"phrases"`` and bare words.
+"""Cut query text into raw pieces: ``[!|-]key:value``, ``key:[value, value]``,
+``"phrases"`` and bare words.
 
 One escape rule everywhere a value is read: a backslash makes the next character
 literal (so ``\\*`` is a star, not a wildcard, and ``\\"`` a quote inside quotes).
@@ -25,6 +26,8 @@ class Pair:
     segments: tuple[str, ...]  # literal text between unescaped `*`
     negated: bool
     column: int  # 1-based, for messages
+    # ``key:[a, b]``: each listed value's segments (``segments`` is then empty).
+    alternatives: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +52,7 @@ class Scanner:
         out: list[Pair | Words] = []
         text = self.text
         while True:
-            while self.pos < len(text) and text[self.pos].isspace():
-                self.pos += 1
+            self._skip_spaces()
             if self.pos >= len(text):
                 return out
             out.append(self._item())
@@ -89,6 +91,8 @@ class Scanner:
                 raise SearchSyntaxError(
                     f"column {start + 1}: '{self.text[start : self.pos]}' needs a value"
                 )
+        if not op and self.text[self.pos] == "[":
+            return Pair(key, "", (), negated, start + 1, self._list(key, start))
         if self.text[self.pos] == '"':
             segments = self._quoted()
             if segments == [""]:
@@ -99,6 +103,46 @@ class Scanner:
         else:
             segments = self._segments(quoted=False)
         return Pair(key, op, tuple(segments), negated, start + 1)
+
+    def _list(self, key: str, start: int) -> tuple[tuple[str, ...], ...]:
+        """``[a, "b c", d*]`` (Sentry's list syntax): values split at commas, each bare
+        (up to a comma, ``]`` or space) or quoted."""
+        text, where = self.text, f"column {start + 1}"
+        self.pos += 1  # the opening bracket
+        values: list[tuple[str, ...]] = []
+        while True:
+            self._skip_spaces()
+            if self.pos >= len(text):
+                raise SearchSyntaxError(f"{where}: unterminated list (no closing ']')")
+            if text[self.pos] == '"':
+                self.pos += 1
+                segments = self._segments(quoted=True)
+                if self.pos >= len(text):
+                    raise SearchSyntaxError(f"{where}: unterminated quote in the list")
+                self.pos += 1  # the closing quote
+            else:
+                segments = self._segments(quoted=False, stops=",]")
+            if segments == [""]:
+                raise SearchSyntaxError(f"{where}: empty value in the list for '{key}:'")
+            values.append(tuple(segments))
+            self._skip_spaces()
+            if self.pos >= len(text):
+                raise SearchSyntaxError(f"{where}: unterminated list (no closing ']')")
+            separator = text[self.pos]
+            self.pos += 1
+            if separator == "]":
+                break
+            if separator != ",":
+                raise SearchSyntaxError(
+                    f"column {self.pos}: expected ',' or ']' in the list, got {separator!r}"
+                )
+        if not self._space():
+            raise SearchSyntaxError(f"column {self.pos + 1}: expected a space after ']'")
+        return tuple(values)
+
+    def _skip_spaces(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
 
     def _quoted(self) -> list[str]:
         start = self.pos
@@ -113,15 +157,16 @@ class Scanner:
             )
         return segments
 
-    def _segments(self, *, quoted: bool) -> list[str]:
+    def _segments(self, *, quoted: bool, stops: str = "") -> list[str]:
         """Literal runs split at unescaped `*`, up to the closing quote (quoted) or
-        the next space (bare); the closing quote is left for the caller."""
+        the next space or one of ``stops`` (bare); the closing quote is left for the
+        caller."""
         text = self.text
         segments: list[str] = []
         current: list[str] = []
         while self.pos < len(text):
             c = text[self.pos]
-            if (quoted and c == '"') or (not quoted and c.isspace()):
+            if (quoted and c == '"') or (not quoted and (c.isspace() or c in stops)):
                 break
             if c == "\\" and self.pos + 1 < len(text):
                 current.append(text[self.pos + 1])

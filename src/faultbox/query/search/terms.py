@@ -98,8 +98,18 @@ class TextTerm:
     negated: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class AnyTerm:
+    """``key:[a, b]`` (Sentry's list syntax): any of ``terms``, which share one key and
+    are never negated themselves; ``negated``: none of them."""
+
+    terms: tuple[Term, ...]
+    negated: bool = False
+
+
 Term = (
-    TagTerm
+    AnyTerm
+    | TagTerm
     | UserTerm
     | IsTerm
     | StatusTerm
@@ -117,8 +127,8 @@ def quote(text: str) -> str:
 
 def render_value(text: str) -> str:
     """A plain value: quoted when it holds spaces or quotes, or could be mistaken
-    for something else (empty, a leading comparison)."""
-    if not text or any(c.isspace() or c in '"\\' for c in text) or text[0] in "<>=":
+    for something else (empty, a leading comparison or list bracket)."""
+    if not text or any(c.isspace() or c in '"\\' for c in text) or text[0] in "<>=[":
         return quote(text)
     return text
 
@@ -126,14 +136,25 @@ def render_value(text: str) -> str:
 def render_segments(segments: tuple[str, ...]) -> str:
     """Literal parts joined by ``*``; a literal ``*`` or backslash is escaped."""
     escaped = "*".join(s.replace("\\", "\\\\").replace("*", "\\*") for s in segments)
-    if any(c.isspace() or c == '"' for c in escaped) or escaped.startswith(("<", ">", "=")):
+    if any(c.isspace() or c == '"' for c in escaped) or escaped.startswith(("<", ">", "=", "[")):
         return '"' + escaped.replace('"', '\\"') + '"'
     return escaped
+
+
+def _in_list(value: str) -> str:
+    """A rendered value inside ``[...]``: quoted when a comma or bracket would end it."""
+    if value.startswith('"') or not any(c in ",[]" for c in value):
+        return value
+    return '"' + value.replace('"', '\\"') + '"'
 
 
 def render_term(term: Term) -> str:
     bang = "!" if term.negated else ""
     match term:
+        case AnyTerm(terms):
+            key = render_term(terms[0]).split(":", 1)[0]
+            values = ", ".join(_in_list(render_term(t).split(":", 1)[1]) for t in terms)
+            return f"{bang}{key}:[{values}]"
         case TagTerm(key, segments):
             return f"{bang}{key}:{render_segments(segments)}"
         case UserTerm(field, segments):
