@@ -8,6 +8,7 @@ quota that stored events need. Only events are sampled and limited (the categori
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -77,6 +78,10 @@ class Protection:
         limited: RateLimited | None = None
         if cost:
             now = clock.now()
+            if key.spike_protection and self.spike.cached(key.project_id, now) is None:
+                # The hourly read of the project's history goes to a thread: ingest's event
+                # loop serves every other request meanwhile.
+                await asyncio.to_thread(self.spike.cap, key.project_id, now)
             quota = await self.counter.take(self.quotas(key, now), cost, now)
             if quota is not None:
                 limited = RateLimited(quota, now)

@@ -45,12 +45,17 @@ class SpikeGuard:
         self.policy = policy
         self._caps.clear()
 
+    def cached(self, project_id: int, now: float) -> int | None:
+        """This hour's cap if it has been read, else None (``cap`` would read the db)."""
+        cached = self._caps.get(project_id)
+        return cached[1] if cached is not None and cached[0] == int(now // HOUR) else None
+
     def cap(self, project_id: int, now: float) -> int:
         """Events per minute the project may send in this hour (one read per hour)."""
         hour = int(now // HOUR)
-        cached = self._caps.get(project_id)
-        if cached is not None and cached[0] == hour:
-            return cached[1]
+        cached = self.cached(project_id, now)
+        if cached is not None:
+            return cached
         policy = self.policy
         with read_connection(self.engine) as conn:
             total = accepted_events(conn, [project_id], hour - 1 - policy.hours, hour - 1)
