@@ -86,6 +86,7 @@ class RedisStreams:
         self._depth = 0
         self._recounted_at = 0.0
         self._reclaimed_at = 0.0
+        self._reclaim_from: dict[str, bytes] = {}  # stream → XAUTOCLAIM's next cursor
         self._start = 0
         # Claimed entries by the int id the digest sees.
         self._claimed: dict[int, tuple[str, bytes, InboxMessage]] = {}
@@ -209,9 +210,13 @@ class RedisStreams:
         for stream in self.streams:
             if len(found) >= limit:
                 break
+            start = self._reclaim_from.get(stream, b"0-0")
             reply = self._redis.xautoclaim(
-                stream, GROUP, self.consumer, self.claim_idle_ms, "0-0", count=limit - len(found)
+                stream, GROUP, self.consumer, self.claim_idle_ms, start, count=limit - len(found)
             )
+            # Go on from where this pass stopped (0-0 once the whole list was seen), so a
+            # long run of entries nobody may claim yet cannot hide older ones behind it.
+            self._reclaim_from[stream] = reply[0]
             # Our own entries idle too while the database is down: they are not lost.
             held = {entry_id for name, entry_id, _ in self._claimed.values() if name == stream}
             entries = [e for e in reply[1] if e and e[1] and e[0] not in held]

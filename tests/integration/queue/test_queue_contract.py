@@ -141,6 +141,27 @@ def test_a_silent_consumers_entries_are_claimed_by_another(
     alive.close()
 
 
+def test_reclaim_passes_go_on_past_entries_this_worker_already_holds(
+    redis_queue: dict[str, str],
+) -> None:
+    dead = _redis(redis_queue, consumer="worker-a", shards=1)
+    alive = _redis(redis_queue, consumer="worker-b", shards=1)
+    put_sync(dead, [_message(n) for n in range(30)])
+    assert len(dead.claim(30)) == 30  # then the worker dies holding all of them
+    time.sleep(1.2)
+    alive._reclaimed_at = 0.0
+    first = alive.claim(10)  # held, not acknowledged (the database is slow, say)
+    assert len(first) == 10
+    time.sleep(1.2)  # alive's own entries are now idle as long as the dead one's
+    alive._reclaimed_at = 0.0
+    second = alive.claim(10)
+    assert len(second) == 10
+    assert not {m.event_id for m in first} & {m.event_id for m in second}
+    alive.ack([m.id for m in first + second])
+    dead.close()
+    alive.close()
+
+
 def test_lost_groups_are_created_again(redis_queue: dict[str, str]) -> None:
     queue = _redis(redis_queue)
     put_sync(queue, [_message(1)])
