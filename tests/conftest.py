@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
@@ -18,6 +19,11 @@ from faultbox.store import migrate
 from faultbox.store.db import open_engine
 from faultbox.store.schema import metadata
 from tests.support import LiveServer, free_port, seed, start_server
+
+# Properties say what holds, not how fast: hypothesis's 200 ms deadline per example
+# fails them at random when three test processes share two cores.
+hypothesis_settings.register_profile("faultbox", deadline=None)
+hypothesis_settings.load_profile("faultbox")
 
 # -- databases ---------------------------------------------------------------------
 
