@@ -192,9 +192,9 @@ def test_migrate_and_migrate_check(tmp_path: Path) -> None:
     import orjson
 
     assert orjson.loads(before.stdout)["up_to_date"] is False
-    assert cli_json(data, "migrate")["revision"] == "0012"
+    assert cli_json(data, "migrate")["revision"] == "0013"
     after = cli_json(data, "migrate", "--check")
-    assert after == {"current": "0012", "head": "0012", "up_to_date": True}
+    assert after == {"current": "0013", "head": "0013", "up_to_date": True}
     shown = {row["name"]: row for row in cli_json(data, "config", "show")}
     assert shown["secret_key"]["value"] == "**********"
     assert shown["data_dir"]["source"] == "FAULTBOX_DATA_DIR"

@@ -178,6 +178,41 @@ def test_sessions_from_the_sdk_count_started_and_crashed(sdk: LiveServer) -> Non
     ]
 
 
+def _session_update(sid: str, **fields: Any) -> bytes:
+    update = {"sid": sid, "attrs": {"release": "shop@2.1.0", "environment": "production"}}
+    return b"\n".join([b"{}", b'{"type":"session"}', orjson.dumps(update | fields)])
+
+
+def test_a_resent_session_update_counts_once(sqlite_server: LiveServer) -> None:
+    """An SDK resends an envelope whose answer it lost: the session still counts once
+    as started and once by its outcome."""
+    server = sqlite_server
+    crashed = _session_update(uuid.uuid4().hex, init=True, status="crashed", errors=1)
+    opened, other = uuid.uuid4().hex, uuid.uuid4().hex
+    updates = [
+        crashed,
+        crashed,
+        _session_update(opened, init=True, status="ok"),
+        _session_update(opened, init=True, status="ok"),
+        _session_update(opened, status="exited", errors=2),
+        _session_update(opened, status="exited", errors=2),
+        _session_update(other, init=True, status="exited"),
+    ]
+    for body in updates:
+        answer = server.post(f"/api/{server.project.id}/envelope/", body, server.auth_header())
+        assert answer.status_code == 200, answer.text
+    wait_for(lambda: _accepted(server, "session") >= len(updates))
+
+    def counted() -> tuple[int, ...]:
+        t = _totals(server)
+        return (t.started, t.crashed, t.errored, t.abnormal)
+
+    # All seven were accepted; the digest counts three sessions, one crashed, one errored.
+    assert wait_for(lambda: counted() == (3, 1, 1, 0) and counted(), timeout=15)
+    time.sleep(0.5)  # nothing more arrives late
+    assert counted() == (3, 1, 1, 0)
+
+
 # -- the native endpoint -----------------------------------------------------------
 
 

@@ -66,6 +66,7 @@ def session_counts(message: InboxMessage) -> SessionCounts:
     started, errored, crashed, abnormal = (n if type(n) is int and n >= 0 else -1 for n in counts)
     if min(started, errored, crashed, abnormal) < 0:
         raise PoisonMessage("session counts are not whole numbers")
+    sid = data.get("sid")
     return SessionCounts(
         project_id=message.project_id,
         environment=environment[:64],
@@ -75,6 +76,8 @@ def session_counts(message: InboxMessage) -> SessionCounts:
         errored=errored,
         crashed=crashed,
         abnormal=abnormal,
+        sid=sid if isinstance(sid, str) and sid else None,
+        seen_at=message.received_at,
     )
 
 

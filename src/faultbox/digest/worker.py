@@ -46,7 +46,7 @@ from faultbox.store.batch import BatchResult, ProcessedEvent, store_batch
 from faultbox.store.db import read_connection, write_transaction
 from faultbox.store.deadletter import DeadLetter, add_dead_letters
 from faultbox.store.projects import ProjectSettings, project_settings, switch_grouping_version
-from faultbox.store.session_counts import SessionCounts, add_session_counts
+from faultbox.store.session_counts import SessionCounts, add_session_counts, forget_session_marks
 from faultbox.store.user_reports import UserReport, add_user_reports
 
 log = logging.getLogger(__name__)
@@ -250,6 +250,7 @@ class DigestWorker:
             # Cron monitors' missed and overrun runs are written here too, so that
             # their pages show them even when no alert rule watches the monitor.
             mark_overdue(conn, clock.now())
+            forget_session_marks(conn, clock.now())
             return unignore_expired(conn, clock.now())
 
     def _fail(self, message: InboxMessage, reason: str) -> None:

@@ -9,9 +9,9 @@ that ends it (status ``crashed``, ``abnormal``, or ``exited``/``errored`` with
 ``errors > 0``). Updates with status ``ok`` only keep a session alive. A session
 that never ends counts as started, not crashed. ``errored`` excludes crashed and
 abnormal sessions, as in an aggregate (``sessions``) item, whose buckets add
-``exited + errored + crashed + abnormal`` started sessions. An envelope retried
-by the SDK after a lost answer, or a digest batch replayed after a crash between
-its commit and the inbox ack, is counted again (no per-session table is kept).
+``exited + errored + crashed + abnormal`` started sessions. The session id travels
+with the counts so that the store counts each session once even when its update
+arrives twice (store/session_counts.py); aggregates carry no id.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def clean_session(payload: object, label: str) -> dict[str, Any]:
     errored = clean_end and (errors > 0 or status == "errored")
     return {
         **_attrs(payload.get("attrs"), label),
+        "sid": payload["sid"],
         "started": int(init),
         "errored": int(errored),
         "crashed": int(status == "crashed"),

@@ -654,6 +654,17 @@ session_counts = Table(
     Column("abnormal", Integer, nullable=False, default=0),
 )
 
+# Sessions already counted as started / as ended (a resent update or a replayed batch
+# must not count twice); the digest's sweep forgets them after a week.
+session_marks = Table(
+    "session_marks",
+    metadata,
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("sid", String(64), primary_key=True),
+    Column("mark", String(8), primary_key=True),  # "started" or "ended"
+    Column("seen_at", Float, nullable=False, index=True),
+)
+
 # Periodic jobs (alert evaluation, delivery, escalation) run in one worker at a time:
 # the one holding the job's lease until ``until`` (store/job_leases.py).
 job_leases = Table(
