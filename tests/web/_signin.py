@@ -23,14 +23,19 @@ def sign_in(
 ) -> Iterator[httpx.Client]:
     """A client holding a session cookie (and asking for HTML, as a browser does)."""
     with httpx.Client(base_url=server.url, timeout=20, headers={"accept": "text/html"}) as client:
-        form = client.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-        assert token, form.text
-        done = client.post(
-            "/login", data={"email": email, "password": password, "csrf_token": token.group(1)}
-        )
-        assert done.status_code == 303, done.text
+        log_in(client, email, password)
         yield client
+
+
+def log_in(client: httpx.Client, email: str, password: str) -> None:
+    """Sign ``client`` in through the login form (its CSRF cookie and token)."""
+    form = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token, form.text
+    done = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token.group(1)}
+    )
+    assert done.status_code == 303, done.text
 
 
 def csrf_of(html: str) -> str:

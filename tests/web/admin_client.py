@@ -13,10 +13,9 @@ from sqlalchemy import Engine
 from faultbox.store.accounts import add_member, create_user, ensure_team
 from faultbox.store.db import write_transaction
 from tests.support import LiveServer, password_hash
+from tests.web._signin import ADMIN, log_in
 
-ADMIN = ("admin@example.com", "s3cret-pass")
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)"')
-_LOGIN_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _OPEN: list[httpx.Client] = []
 
 
@@ -34,13 +33,7 @@ class Browser:
     def __init__(self, server: LiveServer, email: str, password: str) -> None:
         self.client = httpx.Client(base_url=server.url, timeout=20)
         _OPEN.append(self.client)
-        page = self.client.get("/login")
-        token = _LOGIN_CSRF.search(page.text)
-        assert token, page.text
-        response = self.client.post(
-            "/login", data={"email": email, "password": password, "csrf_token": token.group(1)}
-        )
-        assert response.status_code == 303, response.text
+        log_in(self.client, email, password)
         self._csrf = ""
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
