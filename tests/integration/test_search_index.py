@@ -6,7 +6,6 @@ from the FTS table."""
 from __future__ import annotations
 
 import dataclasses
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -221,11 +220,9 @@ def test_free_text_on_10k_issues_reads_the_fts_table(tmp_path: Path) -> None:
 
     filters = IssueFilters(search=SearchQuery.parse('"needle haystack" is:unresolved'))
     with read_connection(engine) as conn:
-        started = time.perf_counter()
         page, _ = list_issues(conn, project.id, filters, limit=50)
-        elapsed = time.perf_counter() - started
     assert len(page) == 10
-    assert elapsed < 1.0, elapsed  # ~10 ms on the project's VM
+    # How fast is benchmarks/search.py's business; here: the plan reads the FTS index.
     statement, parameters = statements[-1]
     with engine.connect() as conn:
         plan = " | ".join(

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +45,21 @@ def client(tmp_path: Path, recorder: Recorder, **options: Any) -> Client:
     options.setdefault("buffer_dir", str(tmp_path / "outbox"))
     options.setdefault("post", recorder)
     return Client(DSN, **options)
+
+
+@contextmanager
+def connecting_threads() -> Iterator[list[threading.Thread]]:
+    """The thread of every socket connection opened while the block runs: an app's
+    thread that never appears here never waited on the network (no clock involved)."""
+    seen: list[threading.Thread] = []
+    real = socket.socket.connect
+
+    def connect(self: socket.socket, address: Any) -> None:
+        seen.append(threading.current_thread())
+        real(self, address)
+
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        socket.socket.connect = real  # type: ignore[method-assign]
