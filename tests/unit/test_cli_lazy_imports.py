@@ -4,6 +4,7 @@ scripts and tests call it often)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -43,10 +44,32 @@ def test_serve_does_import_it() -> None:
     assert {"faultbox.app", "fastapi", "uvicorn"} <= _loaded_after_resolving("serve")
 
 
-def test_every_listed_command_resolves_under_its_name() -> None:
+def test_every_listed_command_resolves_under_its_name_and_summary() -> None:
     context = click.Context(cli)
     assert cli.list_commands(context) == list(COMMANDS)
-    for name in COMMANDS:
+    for name, (_, summary) in COMMANDS.items():
         command = cli.get_command(context, name)
         assert isinstance(command, click.Command) and command.name == name
+        assert command.get_short_help_str(limit=1000) == summary, name
     assert cli.get_command(context, "nope") is None
+
+
+def test_help_lists_every_command_without_importing_them() -> None:
+    probe = textwrap.dedent(
+        f"""
+        import sys
+        from faultbox.cli import cli
+        try:
+            cli.main(["--help"], prog_name="faultbox")
+        except SystemExit:
+            pass
+        print("LOADED", " ".join(sorted(m for m in {HEAVY!r} if m in sys.modules)))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    listed, loaded = done.stdout.split("LOADED")
+    assert loaded.split() == []
+    for name, (_, summary) in COMMANDS.items():
+        assert re.search(rf"^  {re.escape(name)} +{re.escape(summary[:20])}", listed, re.M), name

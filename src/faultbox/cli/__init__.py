@@ -13,20 +13,40 @@ import click
 
 from faultbox.cli.common import run_cli
 
-# name → "module:attribute", in the order ``--help`` lists them.
+# name → ("module:attribute", the one-line summary ``--help`` lists), in --help's order.
+# The summaries are kept here so that ``faultbox --help`` imports no command either; a
+# test holds each one equal to its command's own.
 COMMANDS = {
-    "serve": "faultbox.cli.serve:serve",
-    "worker": "faultbox.cli.serve:worker",
-    "migrate": "faultbox.cli.serve:migrate",
-    "createuser": "faultbox.cli.admin:createuser",
-    "project": "faultbox.cli.admin:project",
-    "token": "faultbox.cli.admin:token",
-    "deadletter": "faultbox.cli.admin:deadletter",
-    "config": "faultbox.cli.config_cmd:config",
-    "send-test-event": "faultbox.cli.dev:send_test_event",
-    "export": "faultbox.cli.catalogue:export_catalogue",
-    "import": "faultbox.cli.catalogue:import_catalogue_cmd",
-    "retention": "faultbox.cli.retention:retention",
+    "serve": (
+        "faultbox.cli.serve:serve",
+        "Run the API, ingest and (by default) the digest worker in one process.",
+    ),
+    "worker": (
+        "faultbox.cli.serve:worker",
+        "Run only the digest worker (for `serve --no-worker` deployments); SIGTERM drains.",
+    ),
+    "migrate": ("faultbox.cli.serve:migrate", "Create or upgrade the database schema."),
+    "createuser": ("faultbox.cli.admin:createuser", "Create a user."),
+    "project": ("faultbox.cli.admin:project", "Create and list projects, print DSNs."),
+    "token": ("faultbox.cli.admin:token", "API tokens for the REST API."),
+    "deadletter": ("faultbox.cli.admin:deadletter", "Events the digest could not process."),
+    "config": ("faultbox.cli.config_cmd:config", "Inspect the configuration."),
+    "send-test-event": (
+        "faultbox.cli.dev:send_test_event",
+        "Send one event to a Faultbox (or any Sentry-compatible) server.",
+    ),
+    "export": (
+        "faultbox.cli.catalogue:export_catalogue",
+        "Write the error catalogue as Markdown files and .meta/index.json.",
+    ),
+    "import": (
+        "faultbox.cli.catalogue:import_catalogue_cmd",
+        "Read catalogue fields and patterns back from an exported catalogue.",
+    ),
+    "retention": (
+        "faultbox.cli.retention:retention",
+        "Event retention (debug/info and warning/error/fatal, per project).",
+    ),
 }
 
 
@@ -35,14 +55,26 @@ class LazyGroup(click.Group):
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
+        if cmd_name not in COMMANDS:
             return None
-        module, attribute = target.split(":")
+        module, attribute = COMMANDS[cmd_name][0].split(":")
         command = getattr(importlib.import_module(module), attribute)
         if not isinstance(command, click.Command):
-            raise TypeError(f"{target} is not a click command")
+            raise TypeError(f"{module}:{attribute} is not a click command")
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, _fit(summary, limit)) for name, (_, summary) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _fit(text: str, limit: int) -> str:
+    """``text`` cut at a word to ``limit`` characters with "...", as click shows it."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 3, 1)].rsplit(" ", 1)[0] + "..."
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
