@@ -115,11 +115,7 @@ class Scanner:
             if self.pos >= len(text):
                 raise SearchSyntaxError(f"{where}: unterminated list (no closing ']')")
             if text[self.pos] == '"':
-                self.pos += 1
-                segments = self._segments(quoted=True)
-                if self.pos >= len(text):
-                    raise SearchSyntaxError(f"{where}: unterminated quote in the list")
-                self.pos += 1  # the closing quote
+                segments = self._through_quote("in the list")
             else:
                 segments = self._segments(quoted=False, stops=",]")
             if segments == [""]:
@@ -145,16 +141,21 @@ class Scanner:
             self.pos += 1
 
     def _quoted(self) -> list[str]:
-        start = self.pos
-        self.pos += 1
-        segments = self._segments(quoted=True)
-        if self.pos >= len(self.text):
-            raise SearchSyntaxError(f"column {start + 1}: unterminated quote")
-        self.pos += 1  # the closing quote
+        segments = self._through_quote()
         if not self._space():
             raise SearchSyntaxError(
                 f"column {self.pos + 1}: expected a space after the closing quote"
             )
+        return segments
+
+    def _through_quote(self, where: str = "") -> list[str]:
+        """The segments of the quoted value starting here, past its closing quote."""
+        start = self.pos
+        self.pos += 1  # the opening quote
+        segments = self._segments(quoted=True)
+        if self.pos >= len(self.text):
+            raise SearchSyntaxError(f"column {start + 1}: unterminated quote {where}".rstrip())
+        self.pos += 1  # the closing quote
         return segments
 
     def _segments(self, *, quoted: bool, stops: str = "") -> list[str]:
