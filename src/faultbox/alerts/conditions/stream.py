@@ -47,13 +47,13 @@ def event_filter(conn: Connection, rule: RuleRow, now: float) -> list[ColumnElem
 def _exact_values(terms: tuple[Term, ...]) -> tuple[Any, set[str]] | None:
     """The event column and values when every term is ``key:value`` (no wildcard) on one
     event column; else None (the issue-level filter alone decides)."""
-    keys = {t.key for t in terms if isinstance(t, TagTerm) and len(t.segments) == 1}
-    if len(keys) != 1 or not all(isinstance(t, TagTerm) and len(t.segments) == 1 for t in terms):
+    exact = [t for t in terms if isinstance(t, TagTerm) and len(t.segments) == 1]
+    if len(exact) != len(terms) or len({t.key for t in exact}) != 1:
         return None
-    column = _EVENT_COLUMNS.get(keys.pop())
+    column = _EVENT_COLUMNS.get(exact[0].key)
     if column is None:
         return None
-    return column, {t.segments[0].lower() for t in terms if isinstance(t, TagTerm)}
+    return column, {t.segments[0].lower() for t in exact}
 
 
 def in_window(start: float, end: float) -> ColumnElement[bool]:
